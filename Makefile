@@ -1,0 +1,22 @@
+# `make demo` and `make test` are the README's two commands: each creates the virtual environment
+# on first use (torch pinned to the CPU build first, see constraints.txt), then runs its job.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test bench
+install: $(STAMP)
+
+$(STAMP): setup.py constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -c constraints.txt torch==2.13.0
+	$(BIN)/pip install -c constraints.txt -e ".[test,bench]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rl-lth demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests

@@ -1,0 +1,40 @@
+"""One distribution for the three packages of the lottery-ticket toolkit.
+
+Install torch first (``pip install torch==2.13.0``, or use ``constraints.txt``): a bare
+``torch`` requirement would pull a multi-GB CUDA build on CPU-only machines.
+"""
+from setuptools import find_packages, setup
+
+setup(
+    name="lth-nlp-rl",
+    version="0.1.0",
+    description="Lottery tickets in NLP (fairseq) and RL (envpool): Yu, Edunov, Tian & Morcos, ICLR 2020",
+    python_requires=">=3.10",
+    packages=find_packages(include=["shared_mask*", "rl_lth*", "fairseq_lth*"]),
+    install_requires=[
+        "torch>=2.1,<=2.14.1",
+        "numpy",
+        "safetensors",
+        "tqdm",
+        "tensorboard",
+        "matplotlib",
+        "envpool>=1.2",
+        "gymnasium",
+        "sacremoses",
+        "subword-nmt",
+        "sacrebleu",
+        'fairseq==0.12.2; python_version < "3.11"',
+        'fairseq-fixed==0.12.3.1; python_version >= "3.11"',
+    ],
+    extras_require={
+        "test": ["pytest", "pytest-timeout"],
+        "bench": ["stable-baselines3"],
+    },
+    entry_points={
+        "console_scripts": [
+            "rl-lth=rl_lth.cli:main",
+            "lth-report=shared_mask.report.cli:main",
+            "fairseq-lth-imp=fairseq_lth.imp:main",
+        ],
+    },
+)

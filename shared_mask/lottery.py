@@ -1,0 +1,304 @@
+"""The lottery loop: iterative (or one-shot) pruning with rewinding, over seeds, levels and tickets.
+
+A domain supplies a :class:`Trainer`; the loop owns the run folder (see DESIGN.md)::
+
+    RUN/config.json
+    RUN/seed_<s>/init<suffix>, rewind<suffix>
+    RUN/seed_<s>/level_<kk>/mask.safetensors
+    RUN/seed_<s>/level_<kk>/<ticket>/final<suffix>, metrics.json, tb/
+    RUN/results.csv
+
+A unit (seed, level, ticket) is done when its metrics.json exists; rerunning skips done units and
+redoes interrupted ones. Masks are deterministic functions of the trained weights, so a resumed
+run ends with the same masks as an uninterrupted one.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import time
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from tqdm.auto import tqdm
+
+from .files import atomic_write, write_json, write_text
+from .mask import Mask
+from .prune import prune_global, prune_to_density
+from .random_ticket import random_mask_like
+from .selection import SCOPES, prunable
+from .steps import Step, parse_step
+
+TICKETS = ("winning", "random_reinit", "random_mask")
+DENSE = "dense"
+SCHEDULES = ("iterative", "oneshot")
+RESULT_COLUMNS = ("seed", "level", "density", "fraction_pruned", "ticket", "metric", "value")
+# Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run.
+_EXTENSIBLE = ("seeds", "levels", "tickets")
+
+
+@dataclass
+class LotteryConfig:
+    """How tickets are found: ``levels`` pruning rounds of ``rate``, rewinding to ``rewind``."""
+
+    levels: int = 20
+    rate: float = 0.2
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
+    tickets: list[str] = field(default_factory=lambda: ["winning", "random_reinit"])
+    schedule: str = "iterative"
+    rewind: str = "0"
+    scope: str = "all"
+    include: list[str] | None = None
+    exclude: list[str] | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.levels, int) or self.levels < 0:
+            raise ValueError(f"levels must be a non-negative integer, got {self.levels!r}")
+        if not isinstance(self.rate, (int, float)) or not 0 < self.rate < 1:
+            raise ValueError(f"pruning rate must be in (0, 1), got {self.rate!r}")
+        self.seeds = [int(s) for s in self.seeds]
+        if not self.seeds or len(set(self.seeds)) != len(self.seeds):
+            raise ValueError(f"seeds must be a non-empty list without repeats, got {self.seeds!r}")
+        self.tickets = list(self.tickets)
+        unknown = [t for t in self.tickets if t not in TICKETS]
+        if unknown or not self.tickets or len(set(self.tickets)) != len(self.tickets):
+            raise ValueError(f"tickets must be distinct names from {', '.join(TICKETS)}; got {self.tickets!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
+        if self.schedule == "iterative" and "winning" not in self.tickets:
+            raise ValueError("the iterative schedule prunes the winning ticket of each level: include 'winning' in tickets")
+        self.rewind = str(parse_step(self.rewind))
+        if self.scope not in SCOPES:
+            raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
+
+    def density(self, level: int) -> float:
+        """Target density of ``level``: (1 - rate) ** level."""
+        return (1 - self.rate) ** level
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One training job of the loop: a ticket of one level of one seed."""
+
+    seed: int
+    level: int
+    ticket: str  # "dense" at level 0, else one of TICKETS
+    mask: Mask  # the mask to train under (random positions for random_mask)
+    dir: Path  # the unit's folder: final weights, metrics.json, tb/
+    init_path: Path  # W_0 of this seed
+    rewind_path: Path  # W_j of this seed: read by tickets, written by the dense unit (see capture_rewind)
+    final_path: Path  # where the trainer writes the trained weights
+    ticket_seed: int  # seed of the random ticket's weights or positions
+    capture_rewind: Step | None = None  # dense unit with late rewinding: write W_j to rewind_path at this step
+
+    @property
+    def tb_dir(self) -> Path:
+        return self.dir / "tb"
+
+
+class Trainer(ABC):
+    """What a domain provides to the lottery loop.
+
+    ``train(unit)`` trains ``unit``'s ticket under ``unit.mask`` (enforced through training), writes
+    ``unit.final_path`` (and, if ``unit.capture_rewind`` is set, ``unit.rewind_path`` when training
+    reaches that step) and returns its metrics. :func:`start_model` builds a ticket's starting model
+    for trainers that hold weights in memory.
+    """
+
+    suffix = ".safetensors"
+
+    @abstractmethod
+    def config(self) -> dict:
+        """JSON-able settings saved in config.json; include "experiment" (game or dataset) and "metric"."""
+
+    @abstractmethod
+    def build_model(self, seed: int) -> nn.Module:
+        """A freshly initialized model, deterministic in ``seed``."""
+
+    @abstractmethod
+    def train(self, unit: Unit) -> dict[str, float]:
+        """Train ``unit``'s ticket and return its metrics (name -> value)."""
+
+    def save_weights(self, model: nn.Module, path: Path) -> None:
+        state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict(keep_vars=False).items()}
+        unique, seen = {}, set()
+        for name, tensor in state.items():  # tied tensors are stored once
+            if tensor.data_ptr() not in seen or tensor.numel() == 0:
+                unique[name] = tensor
+                seen.add(tensor.data_ptr())
+        atomic_write(path, lambda tmp: save_file(unique, str(tmp)))
+
+    def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
+        state = load_file(str(path))
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
+        if set(missing) - tied or unexpected:
+            raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, unexpected {unexpected}")
+        return model
+
+
+def _is_tied_alias(model: nn.Module, name: str) -> bool:
+    all_params = dict(model.named_parameters(remove_duplicate=False))
+    return name in all_params and name not in dict(model.named_parameters())
+
+
+def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
+    """The ticket's starting model with ``unit.mask`` applied.
+
+    dense: W_0; winning and random_mask: the rewind weights W_j; random_reinit: a fresh
+    initialization from ``unit.ticket_seed``.
+    """
+    if unit.ticket == "random_reinit":
+        model = trainer.build_model(unit.ticket_seed)
+    else:
+        model = trainer.load_weights(unit.init_path if unit.ticket == DENSE else unit.rewind_path,
+                                     trainer.build_model(unit.seed))
+    unit.mask.apply_(model)
+    return model
+
+
+def run_lottery(trainer: Trainer, config: LotteryConfig, out: str | Path, progress: bool = True) -> Path:
+    """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv."""
+    out = Path(out)
+    _claim_run_folder(out, config, trainer.config())
+    total = len(config.seeds) * (1 + config.levels * len(config.tickets))
+    with tqdm(total=total, desc="lottery", unit="ticket", disable=not progress) as bar:
+        for seed in config.seeds:
+            _run_seed(trainer, config, out, seed, bar)
+    return out / "results.csv"
+
+
+def _run_seed(trainer: Trainer, config: LotteryConfig, out: Path, seed: int, bar) -> None:
+    seed_dir = out / f"seed_{seed}"
+    init_path, rewind_path = seed_dir / f"init{trainer.suffix}", seed_dir / f"rewind{trainer.suffix}"
+    rewind = parse_step(config.rewind)
+    if not init_path.exists():
+        trainer.save_weights(trainer.build_model(seed), init_path)
+    if rewind.is_zero and not rewind_path.exists():
+        atomic_write(rewind_path, lambda tmp: shutil.copyfile(init_path, tmp))
+
+    def unit(level: int, ticket: str, mask: Mask) -> Unit:
+        unit_dir = _level_dir(out, seed, level) / ticket
+        ticket_seed = 1_000_003 * (seed + 1) + 1_009 * level + (TICKETS.index(ticket) if ticket in TICKETS else 0)
+        if ticket == "random_mask":
+            mask = random_mask_like(mask, ticket_seed)
+        return Unit(seed, level, ticket, mask, unit_dir, init_path, rewind_path,
+                    unit_dir / f"final{trainer.suffix}", ticket_seed,
+                    capture_rewind=rewind if ticket == DENSE and not rewind.is_zero else None)
+
+    dense_mask = _level_mask(out, seed, 0, lambda: Mask.dense(
+        trainer.build_model(seed),
+        prunable(trainer.build_model(seed), config.scope, config.include, config.exclude)))
+    _run_unit(trainer, unit(0, DENSE, dense_mask), out, bar)
+    if not rewind_path.exists():
+        raise RuntimeError(f"the dense run of seed {seed} ended before the rewind point {config.rewind}; "
+                           "train longer or rewind earlier")
+    mask = dense_mask
+    for level in range(1, config.levels + 1):
+        previous = mask
+        source = unit(level - 1, DENSE if level == 1 else "winning", previous).final_path
+        if config.schedule == "oneshot":
+            source = unit(0, DENSE, dense_mask).final_path
+
+        def prune() -> Mask:
+            model = trainer.load_weights(source, trainer.build_model(seed))
+            if config.schedule == "oneshot":
+                return prune_to_density(model, dense_mask, config.density(level))
+            return prune_global(model, previous, config.rate)
+
+        mask = _level_mask(out, seed, level, prune)
+        for ticket in config.tickets:
+            _run_unit(trainer, unit(level, ticket, mask), out, bar)
+
+
+def _level_dir(out: Path, seed: int, level: int) -> Path:
+    return out / f"seed_{seed}" / f"level_{level:02d}"
+
+
+def _level_mask(out: Path, seed: int, level: int, compute) -> Mask:
+    path = _level_dir(out, seed, level) / "mask.safetensors"
+    if path.exists():
+        return Mask.load(path)
+    mask = compute()
+    mask.save(path)
+    return mask
+
+
+def _run_unit(trainer: Trainer, unit: Unit, out: Path, bar) -> None:
+    metrics_path = unit.dir / "metrics.json"
+    bar.set_postfix_str(f"seed {unit.seed} level {unit.level} {unit.ticket}")
+    if not metrics_path.exists():
+        unit.dir.mkdir(parents=True, exist_ok=True)
+        start = time.time()
+        metrics = trainer.train(unit)
+        if not unit.final_path.exists():
+            raise RuntimeError(f"the trainer did not write {unit.final_path}")
+        density = unit.mask.density()
+        write_json(metrics_path, {
+            "seed": unit.seed, "level": unit.level, "ticket": unit.ticket,
+            "density": density, "fraction_pruned": 1 - density,
+            "metrics": {k: float(v) for k, v in metrics.items()},
+            "seconds": round(time.time() - start, 3),
+        })
+        write_results(out)
+        summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
+        bar.write(f"seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} density {density:.4f}  {summary}")
+    bar.update(1)
+
+
+def write_results(out: str | Path) -> Path:
+    """Rebuild results.csv from every finished unit's metrics.json (so it is never stale)."""
+    out = Path(out)
+    rows = []
+    for path in out.glob("seed_*/level_*/*/metrics.json"):
+        unit = json.loads(path.read_text())
+        for metric, value in unit["metrics"].items():
+            rows.append((unit["seed"], unit["level"], unit["density"], unit["fraction_pruned"],
+                         unit["ticket"], metric, value))
+    rows.sort(key=lambda r: (r[0], r[1], r[4], r[5]))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(RESULT_COLUMNS)
+    writer.writerows(rows)
+    write_text(out / "results.csv", buffer.getvalue())
+    return out / "results.csv"
+
+
+def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) -> None:
+    """Write config.json, or check that the folder's existing run has the same configuration."""
+    wanted = json.loads(json.dumps({"lottery": asdict(config), "trainer": trainer_config}))
+    path = out / "config.json"
+    if path.exists():
+        try:
+            existing = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path} is corrupt: {e}") from None
+        differences = _differences(existing, wanted)
+        if differences:
+            raise ValueError(f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
+                             "use another output folder")
+        lottery = existing["lottery"]
+        for key in ("seeds", "tickets"):
+            wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]
+        wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
+    elif out.exists() and any(out.iterdir()):
+        raise ValueError(f"{out} is not empty and holds no config.json: not a run folder")
+    write_json(path, wanted)
+
+
+def _differences(existing: dict, wanted: dict) -> list[str]:
+    found = []
+    for section in ("lottery", "trainer"):
+        old, new = existing.get(section, {}), wanted[section]
+        for key in sorted(set(old) | set(new)):
+            if section == "lottery" and key in _EXTENSIBLE:
+                continue
+            if old.get(key) != new.get(key):
+                found.append(f"{section}.{key}: {old.get(key)!r} in the folder, {new.get(key)!r} now")
+    return found
