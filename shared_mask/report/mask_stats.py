@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 
 from .output import csv_text, write_utf8
+from .runs import RunError
 
 ALL = "(all)"
 MASK_PATH = re.compile(r"seed_(\d+)/level_(\d+)/mask\.safetensors$")
@@ -46,7 +47,10 @@ def mask_stats(run):
     rows = []
     previous_key, previous = None, None
     for (seed, level), path in sorted(mask_files(run).items()):
-        mask = sm.Mask.load(path)
+        try:
+            mask = sm.Mask.load(path)
+        except ValueError as err:
+            raise RunError(str(err)) from None
         if previous_key != (seed, level - 1):
             previous = None
         layers = mask.report()

@@ -12,8 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-RESULT_COLUMNS = ("seed", "level", "density", "fraction_pruned", "ticket", "metric", "value")
-DENSE = "dense"
+from ..lottery import DENSE, RESULT_COLUMNS
+
 WINNING = "winning"
 
 # Direction of the known metrics. An unknown metric counts as higher-is-better unless the

@@ -147,7 +147,8 @@ def missing_lines(run):
     grouped = {}
     for seed, level, ticket in run.missing_units():
         grouped.setdefault((seed, ticket), []).append(level)
-    return [f"seed {seed}, {ticket}: levels {_ranges(levels)}" for (seed, ticket), levels in sorted(grouped.items())]
+    return [f"seed {seed}, {ticket}: level{'s' if len(levels) > 1 else ''} {_ranges(levels)}"
+            for (seed, ticket), levels in sorted(grouped.items())]
 
 
 def _ranges(levels):

@@ -1,0 +1,117 @@
+"""`lth-report RUN [RUN ...] --out DIR [--compare] [--tolerance 0.01] [--pdf]`.
+
+Writes into DIR: per run `<run>_<metric>.png` and `<run>_masks.png`; with --compare
+`compare_<metric>.png`; `summary.md`, `summary.csv`, `mask_stats.csv`. Prints a short summary and
+the missing units. A folder that is not a readable run is reported in one line, exit status 2.
+"""
+import argparse
+import re
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from . import figures
+from .compare import check_comparable, compare_labels
+from .mask_stats import ALL, mask_stats, write_mask_stats
+from .runs import RunError, load_run
+from .tables import missing_lines, summarize, tolerance_sentence, write_summaries
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="lth-report", description=__doc__.split("\n\n")[1])
+    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders written by the lottery loop")
+    parser.add_argument("--out", required=True, type=Path, help="folder for the figures and tables")
+    parser.add_argument("--compare", action="store_true",
+                        help="also overlay all runs in one figure (ablations), labelled by their differing config fields")
+    parser.add_argument("--tolerance", type=float, default=0.01,
+                        help="relative distance to the dense metric that counts as matching it (default 0.01)")
+    parser.add_argument("--pdf", action="store_true", help="write every figure as PDF too")
+    return parser.parse_args(argv)
+
+
+def unique_names(runs):
+    """Runs whose folders share a base name get -2, -3, ... so their output files do not collide."""
+    seen, renamed = {}, []
+    for run in runs:
+        seen[run.name] = seen.get(run.name, 0) + 1
+        renamed.append(run if seen[run.name] == 1 else replace(run, name=f"{run.name}-{seen[run.name]}"))
+    return renamed
+
+
+def _file_stem(text):
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
+
+
+def _save(fig, out, stem, pdf):
+    written = []
+    for suffix in [".png", ".pdf"] if pdf else [".png"]:
+        path = out / f"{_file_stem(stem)}{suffix}"
+        figures.save_figure(fig, path)
+        written.append(path)
+    return written
+
+
+def report(args):
+    runs = unique_names([load_run(path) for path in args.runs])
+    if args.compare:
+        check_comparable(runs)
+    args.out.mkdir(parents=True, exist_ok=True)
+    summaries = [summarize(run) for run in runs]
+    write_summaries(args.out, summaries, args.tolerance)
+    written = [args.out / "summary.md", args.out / "summary.csv"]
+
+    for summary in summaries:
+        written += _save(figures.ticket_figure(summary), args.out, f"{summary.run.name}_{summary.run.metric}", args.pdf)
+    if args.compare:
+        fig = figures.compare_figure(summaries, compare_labels(runs))
+        written += _save(fig, args.out, f"compare_{runs[0].metric}", args.pdf)
+
+    all_stats = []
+    for run in runs:
+        stats = mask_stats(run)
+        all_stats += stats
+        if stats:
+            written += _save(figures.mask_figure(run.name, stats), args.out, f"{run.name}_masks", args.pdf)
+    write_mask_stats(args.out / "mask_stats.csv", all_stats)
+    written.append(args.out / "mask_stats.csv")
+
+    for summary in summaries:
+        _print_run(summary, args.tolerance, [s for s in all_stats if s.run == summary.run.name])
+    print(f"wrote {len(written)} files to {args.out}:", " ".join(p.name for p in written))
+
+
+def _print_run(summary, tolerance, stats):
+    run = summary.run
+    print(f"{run.name} ({run.experiment}, {run.metric}): "
+          f"{len(summary.levels)} pruned levels with results, dense "
+          + ("missing" if summary.dense is None else f"{summary.dense.mean:.4g} ± {summary.dense.std:.4g}"))
+    print(f"  {tolerance_sentence(summary, tolerance)}")
+    if summary.levels:
+        last = summary.levels[-1]
+        gaps = [f"winning − {t} = {summary.gap(last, t):.4g}" for t in summary.random_tickets
+                if summary.gap(last, t) is not None]
+        if gaps:
+            print(f"  at {last.fraction_pruned:.3g} pruned (level {last.level}): {', '.join(gaps)}")
+    missing = missing_lines(run)
+    if missing:
+        print(f"  missing {len(run.missing_units())} of {len(run.expected_units())} units:")
+        for line in missing:
+            print(f"    {line}")
+    if run.recovered_units:
+        print(f"  {len(run.recovered_units)} finished units read from metrics.json (not in results.csv)")
+    if not any(s.layer == ALL for s in stats):
+        print("  no level masks found (seed_*/level_*/mask.safetensors)")
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        report(args)
+    except RunError as err:
+        print(f"lth-report: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

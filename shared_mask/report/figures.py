@@ -1,0 +1,173 @@
+"""The report's figures, drawn from summaries (tables.RunSummary) and mask statistics.
+
+Figures are built with matplotlib's object API (no pyplot state) and rendered with Agg. The x axis
+is the fraction of weights pruned on a log scale of the remaining fraction, so IMP's levels
+(remaining = 0.8^k) are evenly spaced, with ticks labelled as in the paper (0, 0.49, 0.74, ...).
+Each plotted series carries its ticket name as gid, so tests can find it.
+"""
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+from matplotlib.ticker import NullLocator
+
+from ..files import atomic_write
+from .mask_stats import ALL
+from .runs import WINNING
+
+METRIC_LABELS = {"ticket_reward": "ticket reward", "bleu": "BLEU", "test_log_ppl": "test log perplexity",
+                 "valid_loss": "validation loss"}
+# (label, colour, line style) per ticket: winning blue, random red, the dense network gray.
+TICKET_STYLES = {
+    "winning": ("winning ticket", "tab:blue", "-"),
+    "random_reinit": ("random ticket (reinit)", "tab:red", "-"),
+    "random_mask": ("random ticket (random mask)", "tab:red", "--"),
+}
+OTHER_TICKET_STYLE = (None, "tab:purple", ":")
+COMPARE_LINESTYLES = {"winning": "-", "random_reinit": "--", "random_mask": ":"}
+MAX_TICKS = 8
+
+
+def _log_remaining(fraction_pruned):
+    return -np.log(np.clip(1.0 - np.asarray(fraction_pruned, dtype=float), 1e-12, None))
+
+
+def _fraction_pruned(log_remaining):
+    return 1.0 - np.exp(-np.asarray(log_remaining, dtype=float))
+
+
+def tick_fractions(fractions):
+    """Every k-th fraction (at most MAX_TICKS, the first and last always): 21 IMP levels give
+    0, 0.49, 0.74, 0.87, 0.93, 0.96, 0.98, 0.99 like the paper."""
+    values = sorted(set(fractions))
+    step = max(1, math.ceil((len(values) - 1) / (MAX_TICKS - 1)))
+    picked = values[::step]
+    if picked[-1] != values[-1]:
+        picked.append(values[-1])
+    return picked
+
+
+def _tick_label(fraction):
+    return "0" if fraction == 0 else f"{fraction:.2f}"
+
+
+def set_pruned_axis(ax, fractions):
+    """Fraction-pruned x axis, log-spaced in the remaining fraction, ticked at `fractions`."""
+    ax.set_xscale("function", functions=(_log_remaining, _fraction_pruned))
+    ticks = tick_fractions([0.0, *fractions])
+    margin = 0.03 * max(_log_remaining(ticks[-1]), 0.1)
+    ax.set_xlim(_fraction_pruned(-margin), _fraction_pruned(_log_remaining(ticks[-1]) + margin))
+    ax.set_xticks(ticks, [_tick_label(t) for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("fraction of weights pruned")
+
+
+def metric_label(metric):
+    return METRIC_LABELS.get(metric, metric)
+
+
+def _draw_ticket(ax, summary, ticket, label, color, linestyle):
+    """Mean line with a shaded mean +- std band; returns the line."""
+    fractions, means, stds = (np.asarray(v, dtype=float) for v in summary.series(ticket))
+    (line,) = ax.plot(fractions, means, color=color, linestyle=linestyle, marker="o", markersize=3, label=label)
+    line.set_gid(ticket)
+    ax.fill_between(fractions, means - stds, means + stds, color=color, alpha=0.2, linewidth=0)
+    return line
+
+
+def _plotted_tickets(summary):
+    return [t for t in [WINNING, *summary.random_tickets] if summary.series(t)[0]]
+
+
+def ticket_figure(summary):
+    """One run: winning (blue) vs random (red) tickets, mean +- std over seeds, dense in gray."""
+    run = summary.run
+    fig = Figure(figsize=(6.4, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    for ticket in _plotted_tickets(summary):
+        label, color, linestyle = TICKET_STYLES.get(ticket, OTHER_TICKET_STYLE)
+        _draw_ticket(ax, summary, ticket, label or ticket, color, linestyle)
+    if summary.dense is not None:
+        ax.axhline(summary.dense.mean, color="gray", linewidth=1.5, label="dense network", gid="dense")
+    set_pruned_axis(ax, [row.fraction_pruned for row in summary.levels])
+    ax.set_title(run.experiment)
+    ax.set_ylabel(metric_label(run.metric))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small")
+    return fig
+
+
+def compare_figure(summaries, labels):
+    """Ablation overlay: one colour per run, line style per ticket, dense as a dotted line."""
+    fig = Figure(figsize=(7.2, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    colors = [f"C{i % 10}" for i in range(len(summaries))]
+    for summary, label, color in zip(summaries, labels, colors):
+        for ticket in _plotted_tickets(summary):
+            line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color,
+                                COMPARE_LINESTYLES.get(ticket, "-."))
+            line.set_gid(f"{summary.run.name}:{ticket}")
+        if summary.dense is not None:
+            ax.axhline(summary.dense.mean, color=color, linestyle=(0, (1, 2)), linewidth=1,
+                       label=f"{label}: dense", gid=f"{summary.run.name}:dense")
+    fractions = [row.fraction_pruned for s in summaries for row in s.levels]
+    set_pruned_axis(ax, fractions)
+    ax.set_title(" / ".join(dict.fromkeys(s.run.experiment for s in summaries)))
+    ax.set_ylabel(metric_label(summaries[0].run.metric))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="x-small")
+    return fig
+
+
+def mask_figure(run_name, stats):
+    """Left: per-layer density (mean over seeds) per level; right: Hamming distance to the
+    previous level's mask per seed (the early-bird signal)."""
+    by_cell = {}
+    for s in stats:
+        by_cell.setdefault((s.layer, s.level), []).append(s.density)
+    levels = sorted({s.level for s in stats})
+    layers = list(dict.fromkeys(s.layer for s in stats if s.layer != ALL))
+    density = np.array([[np.mean(by_cell.get((layer, level), [np.nan])) for level in levels] for layer in layers])
+    pruned = {level: 1.0 - np.mean(by_cell[(ALL, level)]) for level in levels}
+
+    height = min(30.0, max(4.0, 1.5 + 0.22 * len(layers)))
+    fig = Figure(figsize=(12, height), layout="constrained")
+    heat_ax, hamming_ax = fig.subplots(1, 2, width_ratios=[3, 2])
+    # Log colours: IMP's densities 0.8^k are evenly spaced, and late levels stay distinguishable.
+    positive = density[density > 0]
+    norm = LogNorm(vmin=min(positive.min(), 0.5) if positive.size else 1e-3, vmax=1.0)
+    cmap = colormaps["viridis"].with_extremes(bad="black")  # 0 (layer fully pruned) is off a log scale
+    image = heat_ax.imshow(np.where(density > 0, density, np.nan), aspect="auto", cmap=cmap, norm=norm,
+                           interpolation="nearest")
+    heat_ax.set_yticks(range(len(layers)), layers, fontsize="x-small")
+    ticks = tick_fractions(list(pruned.values()))
+    columns = [j for j, level in enumerate(levels) if pruned[level] in ticks]
+    heat_ax.set_xticks(columns, [_tick_label(pruned[levels[j]]) for j in columns])
+    heat_ax.set_xlabel("fraction of weights pruned (overall)")
+    heat_ax.set_title(f"{run_name}: per-layer density")
+    colorbar = fig.colorbar(image, ax=heat_ax, label="density (fraction kept; black: none)")
+    ticks = [t for t in (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001) if t >= norm.vmin]
+    colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+
+    for seed in sorted({s.seed for s in stats}):
+        points = [(pruned[s.level], s.hamming_to_previous) for s in stats
+                  if s.seed == seed and s.layer == ALL and s.hamming_to_previous is not None]
+        if points:
+            xs, ys = zip(*points)
+            hamming_ax.plot(xs, ys, marker="o", markersize=3, label=f"seed {seed}", gid=f"seed_{seed}")
+    set_pruned_axis(hamming_ax, list(pruned.values()))
+    hamming_ax.set_ylabel("Hamming distance to previous level's mask")
+    hamming_ax.set_title("mask change per level")
+    hamming_ax.grid(alpha=0.3)
+    if hamming_ax.get_lines():
+        hamming_ax.legend(fontsize="small")
+    return fig
+
+
+def save_figure(fig, path):
+    """Render `fig` to `path` (format from its suffix) atomically."""
+    path = Path(path)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip("."), dpi=150))

@@ -1,0 +1,61 @@
+"""Folders that are not readable runs: one clear line on stderr, exit status 2, no traceback."""
+import json
+
+import pytest
+
+from shared_mask.report.cli import main
+
+
+def _fails(capsys, *argv):
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lth-report: error: ") and "Traceback" not in err
+    return err
+
+
+def test_path_that_is_not_a_directory(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("x")
+    assert "file.txt: not a directory" in _fails(capsys, tmp_path / "file.txt", "--out", tmp_path / "out")
+    assert "nowhere: not a directory" in _fails(capsys, tmp_path / "nowhere", "--out", tmp_path / "out")
+
+
+def test_folder_without_config_is_not_a_run(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert "not a run folder (no config.json)" in _fails(capsys, tmp_path / "empty", "--out", tmp_path / "out")
+
+
+def test_run_without_any_result(write_run, capsys, tmp_path):
+    path = write_run(results_csv=False)
+    for metrics in path.glob("seed_*/level_*/*/metrics.json"):
+        metrics.unlink()
+    assert "no results yet" in _fails(capsys, path, "--out", tmp_path / "out")
+
+
+def test_config_missing_a_required_field(write_run, capsys, tmp_path):
+    path = write_run()
+    config = json.loads((path / "config.json").read_text())
+    del config["trainer"]["metric"]
+    (path / "config.json").write_text(json.dumps(config))
+    assert "config lacks trainer.metric" in _fails(capsys, path, "--out", tmp_path / "out")
+
+
+@pytest.mark.parametrize("header, named", [("seed,level,ticket,metric,value", "density, fraction_pruned"), ("", "seed")])
+def test_results_csv_missing_columns(write_run, capsys, tmp_path, header, named):
+    path = write_run()
+    (path / "results.csv").write_text(header + "\n")
+    err = _fails(capsys, path, "--out", tmp_path / "out")
+    assert "malformed results.csv: missing columns" in err and named in err
+
+
+def test_results_csv_with_a_non_numeric_value(write_run, capsys, tmp_path):
+    path = write_run()
+    with open(path / "results.csv", "a") as handle:
+        handle.write("0,1,0.8,0.2,winning,ticket_reward,oops\n")
+    assert "results.csv, line 68: malformed row" in _fails(capsys, path, "--out", tmp_path / "out")
+
+
+def test_compare_mixing_metrics(write_run, capsys, tmp_path):
+    rl, lm = write_run("rl"), write_run("lm", experiment="wikitext-2", metric="test_log_ppl")
+    err = _fails(capsys, rl, lm, "--out", tmp_path / "out", "--compare")
+    assert "--compare mixes metrics" in err and "rl: ticket_reward" in err and "lm: test_log_ppl" in err
+    assert not (tmp_path / "out").exists()  # nothing written before the inputs were found valid
