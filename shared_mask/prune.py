@@ -50,8 +50,8 @@ def _round(x: float) -> int:
 
 
 def _check_fraction(value: float, what: str, upper_inclusive: bool = False) -> None:
-    ok = 0 < value <= 1 if upper_inclusive else 0 < value < 1
-    if not isinstance(value, (int, float)) or not ok:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not (0 < value <= 1 if upper_inclusive else 0 < value < 1):
         bound = "(0, 1]" if upper_inclusive else "(0, 1)"
         raise ValueError(f"{what} must be in {bound}, got {value!r}")
 
