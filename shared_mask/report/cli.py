@@ -20,7 +20,7 @@ from .tables import missing_lines, summarize, tolerance_sentence, write_summarie
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lth-report", description=__doc__.split("\n\n")[1])
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders written by the lottery loop")
-    parser.add_argument("--out", required=True, type=Path, help="folder for the figures and tables")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the figures and tables")
     parser.add_argument("--compare", action="store_true",
                         help="also overlay all runs in one figure (ablations), labelled by their differing config fields")
     parser.add_argument("--tolerance", type=float, default=0.01,

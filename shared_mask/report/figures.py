@@ -92,11 +92,7 @@ def ticket_figure(summary):
         _draw_ticket(ax, summary, ticket, label or ticket, color, linestyle)
     if summary.dense is not None:
         ax.axhline(summary.dense.mean, color="gray", linewidth=1.5, label="dense network", gid="dense")
-    set_pruned_axis(ax, [row.fraction_pruned for row in summary.levels])
-    ax.set_title(run.experiment)
-    ax.set_ylabel(metric_label(run.metric))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize="small")
+    _finish_metric_axes(ax, [summary], run.experiment, legend_size="small")
     return fig
 
 
@@ -113,13 +109,19 @@ def compare_figure(summaries, labels):
         if summary.dense is not None:
             ax.axhline(summary.dense.mean, color=color, linestyle=(0, (1, 2)), linewidth=1,
                        label=f"{label}: dense", gid=f"{summary.run.name}:dense")
-    fractions = [row.fraction_pruned for s in summaries for row in s.levels]
-    set_pruned_axis(ax, fractions)
-    ax.set_title(" / ".join(dict.fromkeys(s.run.experiment for s in summaries)))
+    title = " / ".join(dict.fromkeys(s.run.experiment for s in summaries))
+    _finish_metric_axes(ax, summaries, title, legend_size="x-small")
+    return fig
+
+
+def _finish_metric_axes(ax, summaries, title, legend_size):
+    """Fraction-pruned x axis over the summaries' levels, metric y label, title, grid, legend."""
+    set_pruned_axis(ax, [row.fraction_pruned for s in summaries for row in s.levels])
+    ax.set_title(title)
     ax.set_ylabel(metric_label(summaries[0].run.metric))
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="x-small")
-    return fig
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=legend_size)
 
 
 def mask_figure(run_name, stats):

@@ -4,7 +4,8 @@ Conventions:
 - std is the sample standard deviation over seeds (ddof=1); with a single seed it is 0.
 - the gap is winning mean minus random mean, in the metric's own units (negative is better
   for a lower-is-better metric such as log perplexity).
-- "within tolerance" is one-sided: a winning ticket better than the dense network is within.
+- "within tolerance t" means no worse than the dense mean by more than t * |dense mean|; it is
+  one-sided: a winning ticket better than the dense network is within.
   The winning ticket *stays* within up to the last level before the first pruned level where it
   is outside the tolerance or has no result yet.
 """
@@ -13,6 +14,8 @@ from dataclasses import dataclass
 
 from .output import csv_text, write_utf8
 from .runs import DENSE, WINNING
+
+SETTINGS_SHOWN = ("schedule", "rewind", "scope", "rate", "levels", "seeds")
 
 
 @dataclass(frozen=True)
@@ -136,19 +139,23 @@ def tolerance_sentence(summary, tolerance):
     if summary.dense is None:
         return "Dense network not trained yet: no tolerance verdict."
     last = summary.last_level_within(tolerance)
-    if last is None:
-        return f"The winning ticket is not within {tolerance:.0%} of dense at the first pruned level."
-    return (f"The winning ticket stays within {tolerance:.0%} of dense up to "
-            f"{last.fraction_pruned:.3g} of weights pruned (level {last.level}).")
+    if last is not None:
+        return (f"The winning ticket stays within {tolerance:.0%} of dense up to "
+                f"{last.fraction_pruned:.3g} of weights pruned (level {last.level}).")
+    if not summary.levels or WINNING not in summary.levels[0].tickets:
+        return "No winning ticket result at the first pruned level yet."
+    first = summary.levels[0]
+    return (f"The winning ticket is outside {tolerance:.0%} of dense already at "
+            f"{first.fraction_pruned:.3g} of weights pruned (level {first.level}).")
 
 
 def missing_lines(run):
     """Missing units grouped by seed and ticket, e.g. 'seed 2, winning: levels 15-20'."""
     grouped = {}
-    for seed, level, ticket in run.missing_units():
+    for seed, level, ticket in run.missing_units():  # in config order: seed, level, then ticket
         grouped.setdefault((seed, ticket), []).append(level)
     return [f"seed {seed}, {ticket}: level{'s' if len(levels) > 1 else ''} {_ranges(levels)}"
-            for (seed, ticket), levels in sorted(grouped.items())]
+            for (seed, ticket), levels in grouped.items()]
 
 
 def _ranges(levels):
@@ -167,8 +174,10 @@ def summary_markdown(summaries, tolerance):
         run = summary.run
         direction = "higher is better" if run.higher_is_better else "lower is better"
         randoms = summary.random_tickets
+        settings = ", ".join(f"{key}={run.config['lottery'].get(key)}" for key in SETTINGS_SHOWN)
         lines += [f"## {run.name}: {run.experiment}, {run.metric} ({direction})", "",
-                  f"Dense network: {_fmt_stat(summary.dense)}.", tolerance_sentence(summary, tolerance), ""]
+                  f"Lottery: {settings}.", f"Dense network: {_fmt_stat(summary.dense)}.",
+                  tolerance_sentence(summary, tolerance), ""]
         header = ["level", "fraction pruned", WINNING, *randoms, *[f"winning − {t}" for t in randoms]]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in summary.levels:

@@ -3,7 +3,7 @@ import pytest
 
 from shared_mask.report.cli import main
 from shared_mask.report.runs import load_run
-from shared_mask.report.tables import summarize
+from shared_mask.report.tables import summarize, tolerance_sentence
 
 
 def _by_level(rows):
@@ -52,6 +52,8 @@ def test_lower_is_better_metric_flips_the_tolerance(write_run):
     summary = summarize(load_run(write_run(metric="test_log_ppl", value=log_ppl)))
     assert summary.run.higher_is_better is False
     assert summary.last_level_within(0.05).level == 2  # 4.2 <= 4 * 1.05 < 4.3
+    assert tolerance_sentence(summary, 0.01) == (
+        "The winning ticket is outside 1% of dense already at 0.2 of weights pruned (level 1).")
     assert summary.gap(summary.levels[0], "random_reinit") == pytest.approx(-0.4)
 
 
