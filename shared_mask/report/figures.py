@@ -93,6 +93,10 @@ def ticket_figure(summary):
     if summary.dense is not None:
         ax.axhline(summary.dense.mean, color="gray", linewidth=1.5, label="dense network", gid="dense")
     _finish_metric_axes(ax, [summary], run.experiment, legend_size="small")
+    missing = len(run.missing_units())
+    if missing:
+        ax.set_title(f"partial: {missing} of {len(run.expected_units())} units missing", loc="right",
+                     fontsize="x-small", color="dimgray")
     return fig
 
 

@@ -50,6 +50,7 @@ def test_plotted_series_equal_the_summary_table(write_run, read_csv, tmp_path):
     dense = lines["dense"]
     assert set(dense.get_ydata()) == {float(table[0]["dense_mean"])} and dense.get_color() == "gray"
     assert ax.get_title() == "CartPole-v0" and ax.get_ylabel() == "ticket reward"
+    assert ax.get_title(loc="right") == "partial: 1 of 33 units missing"
 
 
 def test_fraction_pruned_axis_is_labelled_and_spaced_like_the_paper():
