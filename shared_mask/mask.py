@@ -104,7 +104,7 @@ class Mask:
         return sum(t.numel() for t in self._tensors.values())
 
     def alive(self) -> int:
-        return sum(int(t.sum()) for t in self._tensors.values())
+        return sum(int(torch.count_nonzero(t)) for t in self._tensors.values())
 
     def density(self) -> float:
         return self.alive() / self.numel()
@@ -112,14 +112,14 @@ class Mask:
     def report(self) -> DensityReport:
         rows = DensityReport()
         for name, t in self.items():
-            alive = int(t.sum())
+            alive = int(torch.count_nonzero(t))
             rows.append(DensityRow(name, t.numel(), alive, alive / t.numel()))
         return rows
 
     def hamming(self, other: "Mask") -> float:
         """Fraction of positions where the two masks differ (the early-bird distance)."""
         self._check_same_layout(other)
-        differ = sum(int((t ^ other[n]).sum()) for n, t in self.items())
+        differ = sum(int(torch.count_nonzero(t ^ other[n])) for n, t in self.items())
         return differ / self.numel()
 
     # -- use with a model -----------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from .mask import Mask, ModelOrState
@@ -32,7 +33,7 @@ def prune_global(model: ModelOrState, mask: Mask, rate: float) -> Mask:
 def prune_layerwise(model: ModelOrState, mask: Mask, rate: float) -> Mask:
     """Prune ``round(rate * alive)`` of the surviving entries inside every tensor separately."""
     _check_fraction(rate, "pruning rate")
-    counts = [_round(rate * int(t.sum())) for _, t in mask.items()]
+    counts = [_round(rate * int(torch.count_nonzero(t))) for _, t in mask.items()]
     return _prune(model, mask, counts, pooled=False)
 
 
@@ -66,51 +67,77 @@ def _prune(model: ModelOrState, mask: Mask, counts: list[int], pooled: bool) -> 
     return Mask(new)
 
 
-def _chunks(pairs):
-    """(name, magnitude keys, keep, offset) for every chunk of every tensor, in mask order."""
-    for name, weights, keep in pairs:
-        flat_w, flat_keep = weights.reshape(-1), keep.reshape(-1).to(weights.device)
-        for start in range(0, flat_w.numel(), _CHUNK):
-            chunk = flat_w[start : start + _CHUNK]
-            keys = chunk.float().abs() if chunk.dtype != torch.float32 else chunk.abs()
-            yield name, keys.view(torch.int32), flat_keep[start : start + _CHUNK], start
+class _Scanner:
+    """Walks the masked tensors chunk by chunk, turning |w| into int32 keys in reused buffers."""
+
+    def __init__(self, pairs):
+        self.pairs = pairs
+        size = min(_CHUNK, max(w.numel() for _, w, _ in pairs))
+        device = pairs[0][1].device
+        self._magnitudes = torch.empty(size, dtype=torch.float32, device=device)
+        self.ints = torch.empty(size, dtype=torch.int32, device=device)
+        self.flags = torch.empty(size, dtype=torch.bool, device=device)
+        self.dense = {name: bool(keep.all()) for name, _, keep in pairs}
+
+    def __iter__(self):
+        """(name, keys, keep, offset) per chunk; ``keys`` is overwritten by the next chunk."""
+        for name, weights, keep in self.pairs:
+            flat_w, flat_keep = weights.reshape(-1), keep.reshape(-1).to(weights.device)
+            for start in range(0, flat_w.numel(), _CHUNK):
+                chunk = flat_w[start : start + _CHUNK]
+                magnitudes = self._magnitudes[: chunk.numel()]
+                torch.abs(chunk, out=magnitudes) if chunk.dtype == torch.float32 else magnitudes.copy_(chunk).abs_()
+                yield name, magnitudes.view(torch.int32), flat_keep[start : start + _CHUNK], start
+
+
+def _bincount(values: torch.Tensor, minlength: int) -> torch.Tensor:
+    if values.is_cpu:  # numpy's bincount is several times faster than torch's on the CPU
+        return torch.from_numpy(np.bincount(values.numpy(), minlength=minlength))
+    return torch.bincount(values, minlength=minlength)
 
 
 def _drop_smallest(pairs, k: int) -> dict[str, torch.Tensor]:
     """New keep-masks for ``pairs`` with the ``k`` smallest surviving magnitudes removed."""
     if k == 0:
         return {name: keep.clone() for name, _, keep in pairs}
+    scan = _Scanner(pairs)
     device = pairs[0][1].device
-    # Pass 1: histogram of the top 16 bits over surviving entries.
+    # Pass 1: histogram of the top 16 bits over surviving entries (pruned ones go to slot _DEAD).
+    dead = torch.tensor(_DEAD, dtype=torch.int32, device=device)
     hist = torch.zeros(_BUCKETS + 1, dtype=torch.int64, device=device)
-    for name, keys, keep, _ in _chunks(pairs):
-        top = keys >> 16
-        top.masked_fill_(~keep, _DEAD)
-        counts = torch.bincount(top, minlength=_BUCKETS + 1)
+    for name, keys, keep, _ in scan:
+        top = torch.bitwise_right_shift(keys, 16, out=scan.ints[: keys.numel()])
+        if not scan.dense[name]:
+            torch.where(keep, top, dead, out=top)
+        counts = _bincount(top, _BUCKETS + 1)
         if counts[_NONFINITE_BUCKET:_DEAD].any():
             raise ValueError(f"parameter {name!r} holds inf or NaN values; cannot prune by magnitude")
-        hist += counts
-    hist = hist[:_BUCKETS]
-    bucket, below = _locate(hist, k)
-    # Pass 2: histogram of the low 16 bits inside the threshold bucket.
-    low_hist = torch.zeros(1 << 16, dtype=torch.int64, device=device)
-    for _, keys, keep, _ in _chunks(pairs):
-        inside = keys[((keys >> 16) == bucket) & keep]
-        low_hist += torch.bincount(inside & 0xFFFF, minlength=1 << 16)
-    low, below_low = _locate(low_hist, k - below)
-    threshold = (bucket << 16) | low
-    ties_to_prune = k - below - below_low
-    # Pass 3: write the new masks; prune ties at the threshold in mask order.
+        hist += counts.to(device)
+    bucket, below = _locate(hist[:_BUCKETS], k)
+    # Pass 2: gather the surviving keys of that bucket (a small set) and select inside it.
+    inside = []
+    for name, keys, keep, _ in scan:
+        in_bucket = torch.eq(torch.bitwise_right_shift(keys, 16, out=scan.ints[: keys.numel()]), bucket,
+                             out=scan.flags[: keys.numel()])
+        inside.append(torch.masked_select(keys, in_bucket if scan.dense[name] else in_bucket.logical_and_(keep)))
+    inside = torch.cat(inside)
+    threshold = int(torch.kthvalue(inside.cpu(), k - below).values)
+    ties = int(torch.count_nonzero(inside == threshold))
+    ties_to_prune = k - below - int(torch.count_nonzero(inside < threshold))
+    # Pass 3: keep what lies above the threshold; ties at it are pruned in mask order.
     new = {name: torch.empty(keep.shape, dtype=torch.bool, device=device) for name, _, keep in pairs}
-    for name, keys, keep, start in _chunks(pairs):
-        kept = (keys > threshold) & keep
-        if ties_to_prune > 0:
-            ties = ((keys == threshold) & keep).nonzero().squeeze(1)
-            kept[ties[ties_to_prune:]] = True
-            ties_to_prune -= min(ties_to_prune, ties.numel())
-        else:
-            kept |= (keys == threshold) & keep
-        new[name].view(-1)[start : start + kept.numel()] = kept
+    compare = torch.gt if ties_to_prune == ties else torch.ge
+    for name, keys, keep, start in scan:
+        kept = compare(keys, threshold, out=new[name].view(-1)[start : start + keys.numel()])
+        if not scan.dense[name]:
+            kept.logical_and_(keep)
+    if 0 < ties_to_prune < ties:
+        for name, keys, keep, start in scan:
+            found = torch.eq(keys, threshold, out=scan.flags[: keys.numel()]).logical_and_(keep).nonzero().squeeze(1)
+            new[name].view(-1)[start + found[:ties_to_prune]] = False
+            ties_to_prune -= min(ties_to_prune, found.numel())
+            if ties_to_prune == 0:
+                break
     return {name: t.cpu() for name, t in new.items()}
 
 

@@ -15,7 +15,7 @@ def random_mask_like(mask: Mask, seed: int) -> Mask:
     tensors = {}
     for name, keep in mask.items():
         shuffled = torch.zeros(keep.numel(), dtype=torch.bool)
-        shuffled[torch.randperm(keep.numel(), generator=generator)[: int(keep.sum())]] = True
+        shuffled[torch.randperm(keep.numel(), generator=generator)[: int(torch.count_nonzero(keep))]] = True
         tensors[name] = shuffled.reshape(keep.shape)
     return Mask(tensors)
 
