@@ -90,3 +90,8 @@ def test_missing_and_corrupt_files_are_clear_errors(tmp_path, pruned):
 def test_a_mask_must_be_bool():
     with pytest.raises(ValueError, match="bool tensor"):
         sm.Mask({"w": torch.ones(3)})
+
+
+def test_dense_mask_over_unknown_names_is_a_clear_error():
+    with pytest.raises(KeyError, match="parameters not in the model: 9.weight"):
+        sm.Mask.dense(mlp(), ["0.weight", "9.weight"])
