@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
-from matplotlib.ticker import NullLocator
+from matplotlib.ticker import NullFormatter, NullLocator
 
 from ..files import atomic_write
 from .mask_stats import ALL
@@ -157,6 +157,8 @@ def mask_figure(run_name, stats):
     colorbar = fig.colorbar(image, ax=heat_ax, label="density (fraction kept; black: none)")
     ticks = [t for t in (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001) if t >= norm.vmin]
     colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
+    colorbar.ax.yaxis.set_minor_formatter(NullFormatter())
+    fig.get_layout_engine().set(wspace=0.08)
 
     for seed in sorted({s.seed for s in stats}):
         points = [(pruned[s.level], s.hamming_to_previous) for s in stats
