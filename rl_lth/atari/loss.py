@@ -70,7 +70,8 @@ def elf_loss(logits: torch.Tensor, values: torch.Tensor, batch: Trajectories, ga
     entropy = (-(log_probs.exp() * log_probs).sum(-1) * valid).sum() / B
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
     steps = valid.sum().clamp(min=1)
-    stats = {"policy_loss": policy_loss.item(), "value_loss": value_loss.item(), "entropy": (entropy * B / steps).item(),
-             "importance_weight_mean": ((weights * valid).sum() / steps).item(),
-             "importance_weight_max": weights[batch.valid].max().item() if batch.valid.any() else 0.0}
+    weight_max = torch.where(batch.valid, weights, torch.zeros_like(weights)).max()
+    stats = dict(zip(("policy_loss", "value_loss", "entropy", "importance_weight_mean", "importance_weight_max"),
+                     torch.stack([policy_loss, value_loss, entropy * B / steps, (weights * valid).sum() / steps,
+                                  weight_max]).tolist()))  # one device sync
     return loss, stats

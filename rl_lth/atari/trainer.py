@@ -1,14 +1,12 @@
 """The ELF-style asynchronous off-policy actor-critic as a shared_mask lottery trainer.
 
 One training batch: the actor steps envpool (``num_envs`` games, ``batch_size`` answering per recv)
-with a behaviour copy of the network until ``trajectories`` trajectories of T actions have completed;
-the current network is trained on them with importance weights pi/pi_behaviour clamped at 1.5
-(see loss.py); every ``behaviour_refresh`` updates the behaviour copy is refreshed from the masked
-training network, so it is exactly as sparse.
+with a behaviour copy of the network until ``trajectories`` trajectories of T actions have completed
+(collector.py); the current network is trained on them with importance weights pi/pi_behaviour
+clamped at 1.5 (loss.py); the behaviour copy is refreshed from the masked network (actor_critic.py).
 """
 from __future__ import annotations
 
-import copy
 import shutil
 import time
 from contextlib import contextmanager
@@ -19,9 +17,9 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
 
+from .actor_critic import make_optimizer, train_updates
 from .collector import TrajectoryCollector
 from .envs import PREPROCESSING, make_atari_env
-from .loss import elf_loss
 from .network import build_network
 from .presets import Budget, ELFConfig, check_game
 
@@ -75,9 +73,8 @@ class AtariTrainer(sm.Trainer):
     def _train(self, unit: sm.Unit) -> dict[str, float]:
         s = self.settings
         model = sm.start_model(self, unit).to(self.device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=s.lr, betas=(s.beta1, s.beta2), eps=s.adam_eps)
-        guard = sm.enforce(model, unit.mask, optimizer)
-        behaviour = copy.deepcopy(model).requires_grad_(False)
+        optimizer = make_optimizer(model, s)
+        guard = sm.enforce(model, unit.mask, optimizer)  # pruned entries stay zero after every step
         env = make_atari_env(self.env_id, s.num_envs, s.batch_size, seed=unit.seed, threads=s.env_threads)
         collector = TrajectoryCollector(env, s.num_envs, s.unroll, self.budget.last_episodes, unit.seed, self.device)
         capture = self.rewind_batch(unit.capture_rewind) if unit.capture_rewind else None
@@ -86,25 +83,18 @@ class AtariTrainer(sm.Trainer):
         bar = tqdm(total=self.budget.batches, desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
                    unit="batch", leave=False, disable=not self.progress)
         window, start = [], time.perf_counter()
+
+        def on_update(update: int, losses: dict[str, float], finished: list[float]) -> None:
+            nonlocal window
+            if update == capture:
+                self.save_weights(model, unit.rewind_path)
+            window += finished
+            if update % LOG_EVERY == 0 or update == self.budget.batches:
+                self._log(writer, bar, update, losses, window, collector.steps, start)
+                window = []
+
         try:
-            for update in range(1, self.budget.batches + 1):
-                batch, finished = collector.collect(behaviour, s.trajectories)
-                batch = batch.to(self.device)
-                B, T = batch.actions.shape
-                logits, values = model(batch.obs.flatten(0, 1))
-                loss, stats = elf_loss(logits.view(B, T + 1, -1), values.view(B, T + 1), batch, s.gamma,
-                                       s.entropy_coef, s.value_coef, s.ratio_clamp, s.reward_clip, s.advantage_clip)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()  # the guard re-zeros pruned entries
-                if update % s.behaviour_refresh == 0:
-                    behaviour.load_state_dict(model.state_dict())
-                if update == capture:
-                    self.save_weights(model, unit.rewind_path)
-                window += finished
-                if update % LOG_EVERY == 0 or update == self.budget.batches:
-                    self._log(writer, bar, update, stats, window, collector.steps, start)
-                    window = []
+            train_updates(model, optimizer, collector, s, self.budget.batches, on_update)
         finally:
             bar.close()
             guard.remove()

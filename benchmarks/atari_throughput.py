@@ -1,0 +1,105 @@
+"""Frames per second of the Atari (ELF) trainer against raw envpool stepping, in the same process.
+
+Both sides use the same game, ``num_envs``, ``batch_size`` and envpool threads:
+
+- raw: envpool in asynchronous mode, uniformly random actions, nothing else;
+- trainer: the real learning loop (rl_lth.atari.actor_critic.train_updates): acting with the
+  behaviour network, trajectory bookkeeping, the ELF loss and Adam steps, under a mask guard.
+
+The raw side is measured before and after the trainer and averaged, to even out a shared machine.
+The trainer's throughput counts environment steps from its second update on (the first one fills
+the pool). Frames = steps x frame_skip (4). Usage:
+
+    python benchmarks/atari_throughput.py [--budget paper|tiny] [--device cpu|cuda] [--updates N] ...
+"""
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+import shared_mask as sm
+from rl_lth.atari import scale
+from rl_lth.atari.actor_critic import make_optimizer, train_updates
+from rl_lth.atari.collector import TrajectoryCollector
+from rl_lth.atari.envs import PREPROCESSING, make_atari_env
+from rl_lth.atari.network import build_network
+from rl_lth.atari.trainer import torch_threads
+
+FRAME_SKIP = PREPROCESSING["frame_skip"]
+
+
+def raw_steps_per_second(env_id: str, settings, seconds: float) -> float:
+    env = make_atari_env(env_id, settings.num_envs, settings.batch_size, seed=0, threads=settings.env_threads)
+    actions = env.action_space.n
+    rng = np.random.default_rng(0)
+    env.async_reset()
+    for _ in range(settings.num_envs // settings.batch_size):  # first observations of every environment
+        env.send(rng.integers(0, actions, settings.batch_size), env.recv()[-1]["env_id"])
+    steps, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        ids = env.recv()[-1]["env_id"]
+        env.send(rng.integers(0, actions, len(ids)), ids)
+        steps += len(ids)
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def trainer_steps_per_second(env_id: str, settings, updates: int, device: torch.device) -> float:
+    env = make_atari_env(env_id, settings.num_envs, settings.batch_size, seed=0, threads=settings.env_threads)
+    model = build_network(env.observation_space.shape[0], env.action_space.n, settings.channels,
+                          settings.hidden, seed=0).to(device)
+    optimizer = make_optimizer(model, settings)
+    guard = sm.enforce(model, sm.Mask.dense(model, sm.prunable(model)), optimizer)
+    collector = TrajectoryCollector(env, settings.num_envs, settings.unroll, 1024, seed=0, device=device)
+    marks = []
+
+    def on_update(update: int, losses, finished) -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        marks.append((time.perf_counter(), collector.steps))
+        print(f"  update {update}: {collector.steps} steps", flush=True)
+
+    train_updates(model, optimizer, collector, settings, updates, on_update)
+    guard.remove()
+    env.close()
+    (t0, s0), (t1, s1) = marks[0], marks[-1]
+    return (s1 - s0) / (t1 - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--env", default="Breakout-v5")
+    parser.add_argument("--budget", default="paper", choices=["paper", "tiny"], help="settings: envs, batch, net")
+    parser.add_argument("--num-envs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--trajectories", type=int)
+    parser.add_argument("--env-threads", type=int)
+    parser.add_argument("--updates", type=int, default=4, help="trainer updates (the first one is not timed)")
+    parser.add_argument("--raw-seconds", type=float, default=10.0, help="seconds of each raw measurement")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
+    args = parser.parse_args()
+    if args.updates < 2:
+        parser.error("--updates must be at least 2: the first update is not timed")
+    settings = scale(args.budget, num_envs=args.num_envs, batch_size=args.batch_size,
+                     trajectories=args.trajectories, env_threads=args.env_threads).settings
+    device = torch.device(args.device)
+    print(f"{args.env}: {settings.num_envs} envs, {settings.batch_size} per recv, {settings.trajectories} "
+          f"trajectories of {settings.unroll} per batch, net channels {settings.channels} hidden {settings.hidden}, "
+          f"device {device}, torch threads {args.threads or torch.get_num_threads()}")
+    with torch_threads(args.threads):
+        before = raw_steps_per_second(args.env, settings, args.raw_seconds)
+        trainer = trainer_steps_per_second(args.env, settings, args.updates, device)
+        after = raw_steps_per_second(args.env, settings, args.raw_seconds)
+    raw = (before + after) / 2
+    print(f"raw envpool: {raw * FRAME_SKIP:10.0f} frames/s ({raw:.0f} steps/s; {before:.0f} before, {after:.0f} after)")
+    print(f"trainer:     {trainer * FRAME_SKIP:10.0f} frames/s ({trainer:.0f} steps/s)")
+    print(f"ratio trainer / raw: {trainer / raw:.3f}")
+
+
+if __name__ == "__main__":
+    main()
