@@ -1,0 +1,182 @@
+"""Lottery-ticket options and hooks shared by the plugin's fairseq tasks.
+
+A task mixes :class:`LotteryOptions` into its config and calls a :class:`LotteryHooks` from
+``build_model``, ``begin_epoch``, ``train_step``, ``optimizer_step`` and ``reduce_metrics``:
+
+- dense run (no ``--lth-mask``): with ``--lth-rewind-checkpoint``, fairseq's checkpoint at the
+  rewind point is copied there (see :mod:`fairseq_lth.rewind`);
+- ticket run (``--lth-mask``): started from the rewind checkpoint with ``--continue-once``, the
+  mask is applied before the first update (``random_reinit`` first re-initializes the weights,
+  ``random_mask`` draws random positions with the mask's per-tensor counts) and every pruned
+  entry stays exactly zero (see :mod:`fairseq_lth.masking`). A resumed run (from the save dir's
+  ``checkpoint_last.pt``) keeps its weights and mask.
+"""
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import torch
+from fairseq.dataclass import ChoiceEnum, FairseqDataclass
+from fairseq.distributed import utils as distributed_utils
+from fairseq.logging import metrics
+from omegaconf import II
+from torch import nn
+
+import shared_mask as sm
+
+from . import rewind
+from .masking import MaskEnforcer
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LotteryOptions(FairseqDataclass):
+    lth_mask: Optional[str] = field(
+        default=None,
+        metadata={"help": "mask file (shared_mask format) of the ticket to train; without it the run is dense"},
+    )
+    lth_ticket: ChoiceEnum(sm.TICKETS) = field(
+        default="winning",
+        metadata={"help": "winning: rewound weights under the mask; random_reinit: fresh initialization "
+                          "(seed --lth-ticket-seed) under the mask; random_mask: rewound weights under random "
+                          "positions with the mask's per-tensor counts (seed --lth-ticket-seed)"},
+    )
+    lth_ticket_seed: int = field(default=0, metadata={"help": "seed of a random ticket"})
+    lth_scope: ChoiceEnum(sm.SCOPES) = field(
+        default="all",
+        metadata={"help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
+                          "included), no_embeddings (transformer layers only), weights (no biases or norms)"},
+    )
+    lth_rewind_updates: int = field(
+        default=1000, metadata={"help": "late-rewinding point, in updates (0: the initial weights)"}
+    )
+    lth_rewind_epochs: int = field(
+        default=0, metadata={"help": "if > 0, rewind to the end of this epoch instead of --lth-rewind-updates"}
+    )
+    lth_rewind_checkpoint: Optional[str] = field(
+        default=None,
+        metadata={"help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
+                          "(ticket runs start from it with --continue-once)"},
+    )
+    # Read from the checkpoint options (not command-line options of the task).
+    save_dir: str = II("checkpoint.save_dir")
+    restore_file: str = II("checkpoint.restore_file")
+    continue_once: Optional[str] = II("checkpoint.continue_once")
+    save_interval: int = II("checkpoint.save_interval")
+    save_interval_updates: int = II("checkpoint.save_interval_updates")
+    no_save: bool = II("checkpoint.no_save")
+    no_last_checkpoints: bool = II("checkpoint.no_last_checkpoints")
+
+
+class LotteryHooks:
+    """The lottery logic of one training process; see the module docstring."""
+
+    def __init__(self, cfg: LotteryOptions):
+        self.cfg = cfg
+        self.point = rewind.RewindPoint(cfg.lth_rewind_updates, cfg.lth_rewind_epochs)
+        self.model: Optional[nn.Module] = None
+        self.mask: Optional[sm.Mask] = None
+        self.enforcer: Optional[MaskEnforcer] = None
+        self._fresh_model: Optional[Callable[[], nn.Module]] = None
+        self._starts_at_rewind = False
+        self._epoch = 0
+        self._capture_due = False
+
+    @property
+    def is_ticket(self) -> bool:
+        return self.cfg.lth_mask is not None
+
+    def attach(self, model: nn.Module, fresh_model: Callable[[], nn.Module]) -> None:
+        """Check the options against the freshly built ``model`` before any training.
+
+        ``fresh_model()`` builds a newly initialized model (from the global RNG): the random_reinit
+        ticket's weights.
+        """
+        cfg = self.cfg
+        self.model, self._fresh_model = model, fresh_model
+        if not self.is_ticket:
+            if str(cfg.lth_ticket) != "winning":
+                raise ValueError(f"--lth-ticket {cfg.lth_ticket} needs the level's mask: pass --lth-mask")
+            if cfg.lth_rewind_checkpoint is not None:
+                if self.point.is_zero:
+                    raise ValueError("--lth-rewind-checkpoint with a rewind point of 0: the rewind checkpoint "
+                                     "is the initial one, there is nothing to capture")
+                self.point.check_saved(cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
+                                       cfg.no_last_checkpoints)
+                self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
+            return
+        self.mask = self._load_mask(model)
+        self._starts_at_rewind = self._check_start()
+        logger.info(f"lottery ticket {cfg.lth_ticket}: density {self.mask.density():.4f} over "
+                    f"{len(self.mask)} tensors (scope {cfg.lth_scope}); "
+                    + ("starting at the rewind point" if self._starts_at_rewind else "resuming"))
+
+    def _load_mask(self, model: nn.Module) -> sm.Mask:
+        cfg = self.cfg
+        mask = sm.Mask.load(cfg.lth_mask, model)  # clear errors: missing file, other model, shapes
+        expected = sm.prunable(model, str(cfg.lth_scope))
+        if mask.names() != expected:
+            extra = sorted(set(mask.names()) - set(expected))
+            missing = sorted(set(expected) - set(mask.names()))
+            raise ValueError(f"{cfg.lth_mask} does not cover the parameters of scope {cfg.lth_scope!r}: "
+                             f"extra {extra[:5]}, missing {missing[:5]} (mask made with another --lth-scope?)")
+        if str(cfg.lth_ticket) == "random_mask":
+            mask = sm.random_mask_like(mask, cfg.lth_ticket_seed)
+        return mask
+
+    def _check_start(self) -> bool:
+        """Whether this launch starts at the rewind checkpoint (True) or resumes the ticket's own run.
+
+        This mirrors fairseq's choice: checkpoint_last.pt in the save dir wins unless --restore-file
+        names another file; on a first launch --continue-once names the start.
+        """
+        cfg = self.cfg
+        if cfg.restore_file != "checkpoint_last.pt":
+            start = cfg.restore_file
+        elif os.path.exists(os.path.join(cfg.save_dir, "checkpoint_last.pt")):
+            return False
+        else:
+            start = cfg.continue_once
+        if start is None:
+            raise ValueError("a ticket run starts from the dense run's rewind checkpoint: pass "
+                             "--continue-once REWIND.pt")
+        if not os.path.isfile(start):
+            raise FileNotFoundError(f"rewind checkpoint not found: {start}")
+        return True
+
+    def begin_epoch(self, epoch: int) -> None:
+        self._epoch = epoch
+
+    def before_train_step(self, optimizer, update_num: int) -> None:
+        """Called before each forward/backward: capture the rewind point, or bind the mask."""
+        if self._capture_due and self.point.reached(update_num, self._epoch):
+            if distributed_utils.get_global_rank() == 0:
+                rewind.capture(self.point, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
+            self._capture_due = False
+        if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
+            reinit = self.enforcer is None and self._starts_at_rewind and str(self.cfg.lth_ticket) == "random_reinit"
+            if reinit:
+                sm.reinit_(self.model, self.cfg.lth_ticket_seed, init_fn=self._load_fresh_weights)
+            if self.enforcer is None:
+                self.enforcer = MaskEnforcer(self.model, self.mask)
+            self.enforcer.bind(optimizer, refresh_master=reinit)
+
+    @torch.no_grad()
+    def _load_fresh_weights(self, model: nn.Module) -> None:
+        fresh = self._fresh_model().state_dict()
+        for name, tensor in model.state_dict().items():
+            tensor.copy_(fresh[name])
+
+    def after_backward(self) -> None:
+        if self.enforcer is not None:
+            self.enforcer.mask_grads_()
+
+    def after_optimizer_step(self) -> None:
+        if self.enforcer is not None:
+            self.enforcer.after_step_()
+
+    def log_metrics(self) -> None:
+        if self.mask is not None:
+            metrics.log_scalar("lth_density", self.mask.density(), round=4)

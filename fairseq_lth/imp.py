@@ -1,0 +1,162 @@
+"""Iterative magnitude pruning over fairseq-train runs, into the run folder of DESIGN.md.
+
+    fairseq-lth-imp --data DATA --out RUN [--levels 20 --rate 0.2 --seeds 0 --scope all
+        --tickets winning random_reinit --rewind 1000it --schedule iterative] -- FAIRSEQ_TRAIN_ARGS
+
+FAIRSEQ_TRAIN_ARGS are the model and optimization options of fairseq-train (--arch, --optimizer,
+--lr, --max-update, --save-interval-updates, ...); the driver adds the plugin, the task, the seed,
+the save dir and the lottery options. Per seed it writes W_0 as a fairseq checkpoint (init.pt),
+trains the dense network (capturing rewind.pt at the rewind point), then per level computes the
+mask from the previous winning ticket's final weights with shared_mask and trains each ticket from
+rewind.pt. Each unit is scored by BLEU (see :mod:`fairseq_lth.evaluate`). Rerunning resumes:
+finished units are skipped and an interrupted fairseq-train resumes from its checkpoint_last.pt.
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+from fairseq import models, options, tasks
+from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+from omegaconf import OmegaConf
+from torch import nn
+
+import shared_mask as sm
+from shared_mask.files import atomic_write
+
+from . import evaluate as ev
+from .checkpoint_compat import load_checkpoint
+
+TASK = "lottery_translation"
+# Options the driver sets itself for every unit.
+_RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
+             "--tensorboard-logdir", "--lth-")
+
+
+class FairseqTrainer(sm.Trainer):
+    """Runs each lottery unit as a fairseq-train subprocess; builds models in-process for masks."""
+
+    suffix = ".pt"
+
+    def __init__(self, data: str, train_args: list[str], scope: str, evaluation: ev.EvalConfig,
+                 keep_checkpoints: bool = False):
+        bad = [a for a in train_args if a.startswith(_RESERVED)]
+        if bad:
+            raise ValueError(f"the driver sets these options itself; remove them from the fairseq-train "
+                             f"arguments: {' '.join(bad)}")
+        if not Path(data, "dict.txt").exists() and not list(Path(data).glob("dict.*.txt")):
+            raise FileNotFoundError(f"{data} is not a binarized fairseq data directory (no dict.*.txt)")
+        self.data = str(Path(data).resolve())
+        self.train_args = list(train_args)
+        self.scope = scope
+        self.evaluation = evaluation
+        self.keep_checkpoints = keep_checkpoints
+        self._cfg = self._task = None
+
+    def config(self) -> dict:
+        return {"experiment": Path(self.data).name, "metric": "bleu", "data": self.data,
+                "train_args": self.train_args, "evaluation": asdict(self.evaluation)}
+
+    def _setup(self):
+        """fairseq's config and task for the training arguments (dictionaries loaded once)."""
+        if self._task is None:
+            parser = options.get_training_parser()
+            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", ev.PLUGIN_DIR, "--task", TASK,
+                                                        "--lth-scope", self.scope, *self.train_args])
+            self._cfg = convert_namespace_to_omegaconf(args)
+            self._task = tasks.setup_task(self._cfg.task)
+        return self._cfg, self._task
+
+    def build_model(self, seed: int) -> nn.Module:
+        """fairseq's model with its own initialization, deterministic in ``seed`` (as the random_reinit
+        ticket of the plugin draws it)."""
+        cfg, task = self._setup()
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return models.build_model(cfg.model, task)
+
+    def save_weights(self, model: nn.Module, path: Path) -> None:
+        """A fairseq checkpoint at update 0 (no optimizer state): the start of the dense run."""
+        cfg, _ = self._setup()
+        state = {
+            "args": None,
+            "cfg": OmegaConf.to_container(cfg, resolve=True, enum_to_str=True),
+            "model": model.state_dict(),
+            "criterion": None,
+            "optimizer_history": [{"criterion_name": "", "optimizer_name": "", "lr_scheduler_state": {},
+                                   "num_updates": 0}],
+            "task_state": {},
+            "extra_state": {"train_iterator": {"version": 2, "epoch": 1, "iterations_in_epoch": 0, "shuffle": True},
+                            "previous_training_time": 0.0},
+            "last_optimizer_state": None,
+        }
+        atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+    def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
+        model.load_state_dict(load_checkpoint(path)["model"], strict=True)
+        return model
+
+    def train_command(self, unit: sm.Unit) -> list[str]:
+        cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", ev.PLUGIN_DIR, "--task", TASK,
+               *self.train_args, "--seed", str(unit.seed), "--save-dir", str(unit.dir / "checkpoints"),
+               "--tensorboard-logdir", str(unit.tb_dir), "--lth-scope", self.scope]
+        if unit.ticket == sm.DENSE:
+            cmd += ["--continue-once", str(unit.init_path)]
+            if unit.capture_rewind is not None:
+                step = unit.capture_rewind
+                cmd += ["--lth-rewind-updates" if step.unit == "it" else "--lth-rewind-epochs", str(step.amount),
+                        "--lth-rewind-checkpoint", str(unit.rewind_path)]
+        else:
+            # The level's mask; the plugin draws random_mask's positions from it with the same seed.
+            cmd += ["--continue-once", str(unit.rewind_path), "--lth-mask", str(unit.dir.parent / "mask.safetensors"),
+                    "--lth-ticket", unit.ticket, "--lth-ticket-seed", str(unit.ticket_seed)]
+        return cmd
+
+    def train(self, unit: sm.Unit) -> dict[str, float]:
+        save_dir = unit.dir / "checkpoints"
+        ev.run_logged(self.train_command(unit), unit.dir / "train.log")
+        ev.model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
+        metrics = ev.evaluate(self.data, save_dir, self.evaluation, unit.dir)
+        if not self.keep_checkpoints:
+            shutil.rmtree(save_dir)
+        return metrics
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    ours, train_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    defaults = sm.LotteryConfig()
+    parser = argparse.ArgumentParser(
+        prog="fairseq-lth-imp", description="Lottery tickets (IMP) for fairseq translation models.",
+        epilog="Arguments after -- go to fairseq-train (model, optimizer, schedule, checkpoint interval).")
+    parser.add_argument("--data", required=True, help="binarized data directory (fairseq-preprocess)")
+    parser.add_argument("--out", required=True, help="run folder (created or resumed)")
+    parser.add_argument("--levels", type=int, default=defaults.levels)
+    parser.add_argument("--rate", type=float, default=defaults.rate, help="fraction of surviving weights pruned per level")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--tickets", nargs="+", default=defaults.tickets, choices=sm.TICKETS)
+    parser.add_argument("--schedule", default=defaults.schedule, choices=("iterative", "oneshot"))
+    parser.add_argument("--rewind", default="1000it", help="late-rewinding point: 1000it, 1ep, or 0 (reset to init)")
+    parser.add_argument("--scope", default="all", choices=("all", "no_embeddings"),
+                        help="all: every parameter, embeddings included; no_embeddings: transformer layers only")
+    parser.add_argument("--keep-checkpoints", action="store_true",
+                        help="keep each unit's fairseq checkpoints (default: keep final.pt only)")
+    parser.add_argument("--no-progress", action="store_true")
+    ev.add_eval_args(parser)
+    args = parser.parse_args(ours)
+    if not train_args:
+        parser.error("give the fairseq-train arguments after --, e.g. -- --arch transformer_wmt_en_de ...")
+    config = sm.LotteryConfig(levels=args.levels, rate=args.rate, seeds=args.seeds, tickets=args.tickets,
+                              schedule=args.schedule, rewind=args.rewind, scope=args.scope)
+    trainer = FairseqTrainer(args.data, train_args, args.scope, ev.eval_config(args),
+                             keep_checkpoints=args.keep_checkpoints)
+    results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress)
+    print(results.read_text(), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Keep a mask enforced on a fairseq model, its optimizer state and its fp32 master copy.
+
+fairseq wraps torch optimizers (``FairseqOptimizer.optimizer``) and under ``--fp16``/``--bf16``
+(``FP16Optimizer``) trains a separate fp32 master copy of the weights, flattened into one tensor
+by default, which the torch optimizer updates and then copies back into the model. Hooks on the
+model's parameters or on the torch optimizer therefore do not see the weights that are really
+updated, so the task calls :class:`MaskEnforcer` at fixed points of its own ``train_step`` and
+``optimizer_step`` instead.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+import shared_mask as sm
+
+
+class MaskEnforcer:
+    """Zeroes pruned gradients, weights, optimizer moments and fp32 master entries on request.
+
+    ``bind(optimizer)`` before the first step with a (new) fairseq optimizer; then
+    ``mask_grads_()`` after every backward (before clipping, so the gradient norm is the sparse
+    one) and ``after_step_()`` after every optimizer step.
+    """
+
+    def __init__(self, model: nn.Module, mask: sm.Mask):
+        self.model = model
+        self.mask = mask
+        self.optimizer = None
+        self._guard: sm.MaskGuard | None = None
+        self._master: _MasterCopy | None = None
+        self._state_dirty = True
+
+    @torch.no_grad()
+    def bind(self, optimizer, refresh_master: bool = False) -> None:
+        """Start enforcing with ``optimizer`` (a FairseqOptimizer); zero everything pruned now.
+
+        ``refresh_master`` copies the model's weights into the fp32 master copy first (needed
+        after the model's weights were replaced, e.g. by a random re-initialization).
+        """
+        if self._guard is not None:
+            self._guard.remove()
+        master = _MasterCopy.of(optimizer, self.model, self.mask)
+        # The guard's own hooks are removed: every call is made explicitly by the task (see above).
+        self._guard = sm.enforce(self.model, self.mask, None if master else optimizer.optimizer)
+        self._guard.remove()
+        self._master = master
+        if master is not None:
+            if refresh_master:
+                master.copy_from_model_()
+            master.zero_weights_()
+        self.optimizer = optimizer
+        self.zero_optimizer_state_()
+
+    def mask_grads_(self) -> None:
+        self._guard.mask_grads_()
+
+    @torch.no_grad()
+    def after_step_(self) -> None:
+        if self._master is not None:
+            self._master.zero_weights_()
+        self._guard.zero_weights_()
+        # Masked gradients keep zero moments at zero, so the optimizer state only needs cleaning
+        # after its lazy creation on the first step (and at bind time, i.e. after a load).
+        if self._state_dirty:
+            self.zero_optimizer_state_()
+
+    def zero_optimizer_state_(self) -> None:
+        if self._master is not None:
+            self._master.zero_state_()
+        else:
+            self._guard.zero_optimizer_state_()
+        self._state_dirty = not any(self.optimizer.optimizer.state.values())
+
+
+class _MasterCopy:
+    """Per-parameter views into FP16Optimizer's fp32 master weights and their optimizer state."""
+
+    def __init__(self, optimizer, entries):
+        self._state = optimizer.optimizer.state
+        # (master tensor, offset, model parameter, dead mask on the master's device)
+        self._entries = entries
+
+    @classmethod
+    def of(cls, optimizer, model: nn.Module, mask: sm.Mask) -> "_MasterCopy | None":
+        fp32 = getattr(optimizer, "fp32_params", None)
+        if fp32 is None:  # fp32 training, --amp, or --memory-efficient-fp16: no master copy
+            return None
+        fp16 = list(optimizer.fp16_params)
+        slots = {}
+        if isinstance(fp32, list):  # --fp16-no-flatten-grads, --bf16
+            slots = {id(p): (p32, 0) for p, p32 in zip(fp16, fp32)}
+        else:  # flattened: one tensor per device, parameters laid out in order
+            flats = fp32 if isinstance(fp32, dict) else {None: fp32}
+            for device, flat in flats.items():
+                offset = 0
+                for p in fp16 if len(flats) == 1 else [p for p in fp16 if p.device.index == device]:
+                    slots[id(p)] = (flat, offset)
+                    offset += p.numel()
+        params = mask.check(model)
+        entries = []
+        for name, keep in mask.items():
+            p = params[name]
+            if id(p) not in slots:
+                raise ValueError(f"parameter {name!r} is not optimized (frozen?); it cannot be masked")
+            master, offset = slots[id(p)]
+            entries.append((master, offset, p, (~keep).to(master.device)))
+        return cls(optimizer, entries)
+
+    @staticmethod
+    def _view(tensor: torch.Tensor, offset: int, p: torch.Tensor) -> torch.Tensor:
+        return tensor.data.view(-1)[offset : offset + p.numel()].view(p.shape)
+
+    def copy_from_model_(self) -> None:
+        for master, offset, p, _ in self._entries:
+            self._view(master, offset, p).copy_(p.data)
+
+    def zero_weights_(self) -> None:
+        for master, offset, p, dead in self._entries:
+            self._view(master, offset, p).masked_fill_(dead, 0)
+
+    def zero_state_(self) -> None:
+        for master, offset, p, dead in self._entries:
+            for value in self._state.get(master, {}).values():
+                if torch.is_tensor(value) and value.shape == master.shape:
+                    self._view(value, offset, p).masked_fill_(dead, 0)

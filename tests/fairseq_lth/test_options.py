@@ -1,0 +1,67 @@
+"""Bad plugin options, masks and paths fail at start-up with clear messages (in-process, no training)."""
+import pytest
+from fairseq import options, tasks
+from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+
+from fairseq_lth.evaluate import PLUGIN_DIR, EvalConfig
+from fairseq_lth.imp import FairseqTrainer
+
+from .conftest import MODEL_ARGS
+
+
+def build(data, save_dir, *lth_args):
+    """What fairseq-train does before training: parse, set up the task, build the model."""
+    args = options.parse_args_and_arch(options.get_training_parser(), [
+        str(data), "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL_ARGS,
+        "--save-dir", str(save_dir), *map(str, lth_args)])
+    cfg = convert_namespace_to_omegaconf(args)
+    return tasks.setup_task(cfg.task).build_model(cfg.model)
+
+
+@pytest.fixture
+def rewind(tmp_path):
+    path = tmp_path / "rewind.pt"
+    path.write_bytes(b"")  # only its existence is checked before training
+    return path
+
+
+@pytest.mark.parametrize("lth_args,error,message", [
+    (["--lth-mask", "{tmp}/missing.safetensors"], FileNotFoundError, "mask file not found"),
+    (["--lth-mask", "{tmp}/rewind.pt"], ValueError, "not a valid mask file"),
+    (["--lth-mask", "{mask}", "--lth-scope", "no_embeddings"], ValueError, "another --lth-scope"),
+    (["--lth-ticket", "random_mask"], ValueError, "needs the level's mask"),
+    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "3"], ValueError, "--save-interval-updates"),
+    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-epochs", "1", "--save-interval", "2"], ValueError,
+     "--save-interval 2"),
+    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "0"], ValueError, "nothing to capture"),
+])
+def test_bad_options_fail_before_training(data, tmp_path, mask, rewind, lth_args, error, message):
+    lth_args = [a.format(tmp=tmp_path, mask=mask) for a in lth_args]
+    with pytest.raises(error, match=message):
+        build(data, tmp_path / "run", "--continue-once", rewind, *lth_args)
+
+
+def test_ticket_needs_an_existing_rewind_checkpoint(data, tmp_path, mask):
+    with pytest.raises(ValueError, match="pass --continue-once"):
+        build(data, tmp_path, "--lth-mask", mask)
+    with pytest.raises(FileNotFoundError, match="rewind checkpoint not found"):
+        build(data, tmp_path, "--lth-mask", mask, "--continue-once", tmp_path / "nope.pt")
+
+
+def test_resume_needs_no_rewind_checkpoint(data, tmp_path, mask):
+    (tmp_path / "checkpoint_last.pt").write_bytes(b"")
+    build(data, tmp_path, "--lth-mask", mask)  # resumes from checkpoint_last.pt
+
+
+def test_unknown_ticket_kind_is_refused(data, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        build(data, tmp_path, "--lth-ticket", "lucky")
+    assert "invalid choice: 'lucky'" in capsys.readouterr().err
+
+
+def test_driver_refuses_options_it_sets_and_non_data_folders(data, tmp_path):
+    with pytest.raises(ValueError, match="--save-dir"):
+        FairseqTrainer(str(data), [*MODEL_ARGS, "--save-dir", "x"], "all", EvalConfig())
+    with pytest.raises(FileNotFoundError, match="not a binarized fairseq data directory"):
+        FairseqTrainer(str(tmp_path), MODEL_ARGS, "all", EvalConfig())
+
