@@ -7,8 +7,11 @@ Both sides use the same game, ``num_envs``, ``batch_size`` and envpool threads:
   behaviour network, trajectory bookkeeping, the ELF loss and Adam steps, under a mask guard.
 
 The raw side is measured before and after the trainer and averaged, to even out a shared machine.
-The trainer's throughput counts environment steps from its second update on (the first one fills
-the pool). Frames = steps x frame_skip (4). Usage:
+The trainer's throughput is all environment steps over all its time, from the first recv to the end
+of the last update. The first batch waits until every environment has taken T steps, which fills
+the pool with about ``num_envs`` trajectories that the next updates drain without stepping, so
+runs should span a few times ``num_envs / trajectories`` updates (the default: twice, at least 50).
+Frames = steps x frame_skip (4). Usage:
 
     python benchmarks/atari_throughput.py [--budget paper|tiny] [--device cpu|cuda] [--updates N] ...
 """
@@ -55,19 +58,19 @@ def trainer_steps_per_second(env_id: str, settings, updates: int, device: torch.
     optimizer = make_optimizer(model, settings)
     guard = sm.enforce(model, sm.Mask.dense(model, sm.prunable(model)), optimizer)
     collector = TrajectoryCollector(env, settings.num_envs, settings.unroll, 1024, seed=0, device=device)
-    marks = []
+    start = time.perf_counter()
 
     def on_update(update: int, losses, finished) -> None:
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        marks.append((time.perf_counter(), collector.steps))
-        print(f"  update {update}: {collector.steps} steps", flush=True)
+        if update % 10 == 0 or update == updates:
+            print(f"  update {update}: {collector.steps} steps, {time.perf_counter() - start:.0f} s", flush=True)
 
     train_updates(model, optimizer, collector, settings, updates, on_update)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elapsed = time.perf_counter() - start
     guard.remove()
     env.close()
-    (t0, s0), (t1, s1) = marks[0], marks[-1]
-    return (s1 - s0) / (t1 - t0)
+    return collector.steps / elapsed
 
 
 def main() -> None:
@@ -78,22 +81,23 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--trajectories", type=int)
     parser.add_argument("--env-threads", type=int)
-    parser.add_argument("--updates", type=int, default=4, help="trainer updates (the first one is not timed)")
+    parser.add_argument("--updates", type=int, help="trainer updates (default: 2 num_envs / trajectories, at least 50)")
     parser.add_argument("--raw-seconds", type=float, default=10.0, help="seconds of each raw measurement")
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     args = parser.parse_args()
-    if args.updates < 2:
-        parser.error("--updates must be at least 2: the first update is not timed")
     settings = scale(args.budget, num_envs=args.num_envs, batch_size=args.batch_size,
                      trajectories=args.trajectories, env_threads=args.env_threads).settings
+    updates = args.updates or max(50, 2 * settings.num_envs // settings.trajectories)
+    if updates < 1:
+        parser.error("--updates must be positive")
     device = torch.device(args.device)
     print(f"{args.env}: {settings.num_envs} envs, {settings.batch_size} per recv, {settings.trajectories} "
           f"trajectories of {settings.unroll} per batch, net channels {settings.channels} hidden {settings.hidden}, "
-          f"device {device}, torch threads {args.threads or torch.get_num_threads()}")
+          f"{updates} updates, device {device}, torch threads {args.threads or torch.get_num_threads()}")
     with torch_threads(args.threads):
         before = raw_steps_per_second(args.env, settings, args.raw_seconds)
-        trainer = trainer_steps_per_second(args.env, settings, args.updates, device)
+        trainer = trainer_steps_per_second(args.env, settings, updates, device)
         after = raw_steps_per_second(args.env, settings, args.raw_seconds)
     raw = (before + after) / 2
     print(f"raw envpool: {raw * FRAME_SKIP:10.0f} frames/s ({raw:.0f} steps/s; {before:.0f} before, {after:.0f} after)")

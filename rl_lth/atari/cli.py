@@ -29,12 +29,19 @@ SETTING_HELP = {
 }
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, except for the options whose unset value means "the budget's"."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rl-lth", description="Lottery tickets on Atari (Yu et al., ICLR 2020) "
                                      "with an ELF-style asynchronous off-policy actor-critic on envpool.")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run (or resume) a lottery on one Atari game",
-                              formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+                              formatter_class=_HelpFormatter)
     run.add_argument("--env", required=True, help=f"envpool Atari id; the paper's: {', '.join(GAMES)}")
     run.add_argument("--out", required=True, help="run folder; rerunning the same command resumes it")
     run.add_argument("--algo", choices=[ALGO], default=ALGO, help="training algorithm")
@@ -50,10 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--budget", default="paper", choices=sorted(SCALES),
                         help="paper: 25 epochs of 1000 batches, last 1024 games, the paper's settings; "
                         "tiny: the test size (8 games, batches of 4 trajectories, a narrow net, 2 epochs of 100 batches)")
-    budget.add_argument("--epochs", type=int, help="N: epochs each ticket trains (default: the budget's)")
-    budget.add_argument("--batches-per-epoch", type=int, help="M: batches per epoch (default: the budget's)")
-    budget.add_argument("--last-episodes", type=int, help="L: games averaged into the ticket reward")
-    settings = run.add_argument_group("trainer (default: the budget's settings)")
+    budget.add_argument("--epochs", type=int, help="N: epochs each ticket trains (unset: the budget's)")
+    budget.add_argument("--batches-per-epoch", type=int, help="M: batches per epoch (unset: the budget's)")
+    budget.add_argument("--last-episodes", type=int, help="L: games averaged into the ticket reward (unset: the budget's)")
+    settings = run.add_argument_group("trainer (unset: the budget's settings)")
     for setting in fields(ELFConfig):
         settings.add_argument(f"--{setting.name.replace('_', '-')}", type=type(setting.default),
                               help=SETTING_HELP[setting.name])
