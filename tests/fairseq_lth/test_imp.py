@@ -1,0 +1,75 @@
+"""The IMP driver: a 2-level lottery over real fairseq-train/fairseq-generate runs, and its resume."""
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+import shared_mask as sm
+from fairseq_lth import imp
+from fairseq_lth.checkpoint_compat import load_checkpoint
+
+from .conftest import MODEL_ARGS
+
+
+def run(data, out):
+    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--tickets", "winning", "--rewind", "4it",
+              "--average-last", "2", "--beam", "2", "--cpu", "--no-progress", "--", *MODEL_ARGS])
+
+
+@pytest.fixture(scope="module")
+def lottery(data, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("imp") / "run"
+    run(data, out)
+    return out
+
+
+def test_run_folder_has_every_unit_with_its_bleu(lottery):
+    seed = lottery / "seed_0"
+    assert json.loads((lottery / "config.json").read_text())["trainer"]["metric"] == "bleu"
+    assert load_checkpoint(seed / "rewind.pt")["optimizer_history"][-1]["num_updates"] == 4
+    units = [seed / "level_00" / "dense", seed / "level_01" / "winning", seed / "level_02" / "winning"]
+    for unit in units:
+        assert (unit / "final.pt").is_file() and not (unit / "checkpoints").exists()
+        assert list((unit / "tb").rglob("events.out.tfevents.*"))
+        assert json.loads((unit / "metrics.json").read_text())["metrics"]["bleu"] >= 0
+    with open(lottery / "results.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["level"], r["ticket"], r["metric"]) for r in rows] == [
+        ("0", "dense", "bleu"), ("1", "winning", "bleu"), ("2", "winning", "bleu")]
+    assert [round(float(r["density"]), 3) for r in rows] == [1.0, 0.8, 0.64]
+
+
+def test_each_mask_comes_from_the_previous_winning_tickets_final_weights(lottery):
+    seed = lottery / "seed_0"
+    previous = sm.Mask.load(seed / "level_00" / "mask.safetensors")
+    for level, source in ((1, "level_00/dense"), (2, "level_01/winning")):
+        weights = load_checkpoint(seed / source / "final.pt")["model"]
+        mask = sm.Mask.load(seed / f"level_{level:02d}" / "mask.safetensors")
+        assert mask == sm.prune_global(weights, previous, 0.2)
+        final = load_checkpoint(seed / f"level_{level:02d}" / "winning" / "final.pt")["model"]
+        assert all(not final[name][~keep].any() for name, keep in mask.items())
+        previous = mask
+
+
+def test_rerun_skips_finished_units_and_redoes_an_interrupted_one(data, lottery):
+    seed = lottery / "seed_0"
+    done = {p: p.stat().st_mtime_ns for p in seed.glob("level_*/*/metrics.json")}
+    masks = {p: p.read_bytes() for p in seed.glob("level_*/mask.safetensors")}
+    interrupted = seed / "level_02" / "winning" / "metrics.json"
+    interrupted.unlink()
+    run(data, lottery)
+    assert interrupted.is_file()
+    assert all(p.stat().st_mtime_ns == t for p, t in done.items() if p != interrupted)
+    assert all(p.read_bytes() == b for p, b in masks.items())
+
+
+def test_random_tickets_get_the_level_mask_and_their_seed(builder, tmp_path):
+    mask = sm.Mask.dense(builder.build_model(0), sm.prunable(builder.build_model(0), "all"))
+    unit = sm.Unit(0, 1, "random_mask", mask, tmp_path / "level_01" / "random_mask", tmp_path / "init.pt",
+                   tmp_path / "rewind.pt", tmp_path / "final.pt", ticket_seed=1234)
+    cmd = builder.train_command(unit)
+    assert cmd[cmd.index("--lth-mask") + 1] == str(tmp_path / "level_01" / "mask.safetensors")
+    assert cmd[cmd.index("--lth-ticket") + 1] == "random_mask"
+    assert cmd[cmd.index("--lth-ticket-seed") + 1] == "1234"
+    assert cmd[cmd.index("--continue-once") + 1] == str(tmp_path / "rewind.pt")
