@@ -37,7 +37,7 @@ MODEL = ["--arch", "transformer", "--share-all-embeddings", "--encoder-layers", 
          "--decoder-ffn-embed-dim", "512", "--encoder-attention-heads", "4", "--decoder-attention-heads", "4",
          "--optimizer", "adam", "--lr", "5e-4", "--lr-scheduler", "inverse_sqrt", "--warmup-updates", "100",
          "--criterion", "label_smoothed_cross_entropy", "--label-smoothing", "0.1", "--max-tokens", "2048",
-         "--cpu", "--num-workers", "0", "--disable-validation", "--no-epoch-checkpoints", "--seed", "1",
+         "--cpu", "--num-workers", "0", "--disable-validation", "--no-epoch-checkpoints",
          "--save-interval-updates", str(REWIND)]
 
 
@@ -71,19 +71,21 @@ def overhead(work: Path, raw: Path, updates: int, repeats: int) -> dict:
        "--trainpref", raw / "train", "--validpref", raw / "valid", "--destdir", data, "--workers", "2",
        "--thresholdsrc", "2", "--thresholdtgt", "2")
     dense = work / "dense"
-    sh(BIN / "fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL,
+    sh(BIN / "fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL, "--seed", 1,
        "--save-dir", dense, "--max-update", REWIND + 1, "--lth-rewind-updates", REWIND,
        "--lth-rewind-checkpoint", work / "rewind.pt")
     builder = FairseqTrainer(str(data), MODEL, "all", EvalConfig(cpu=True))
     model = builder.load_weights(work / "rewind.pt", builder.build_model(0))
     mask = sm.prune_to_density(model, sm.Mask.dense(model, sm.prunable(model, "all")), 0.2)
     mask.save(work / "mask.safetensors")
-    common = [*MODEL, "--continue-once", work / "rewind.pt", "--max-update", REWIND + updates,
+    common = [*MODEL, "--seed", 1, "--continue-once", work / "rewind.pt", "--max-update", REWIND + updates,
               "--log-interval", max(updates // 6, 1), "--no-save"]
     runs = {"translation": [], "lottery_translation": []}
     for i in range(repeats):
         runs["translation"].append(updates_per_second(sh(
-            BIN / "fairseq-train", data, "--task", "translation", *common, "--save-dir", work / f"plain{i}")))
+            # --user-dir only lets torch>=2.6 load the rewind checkpoint; the task is fairseq's own.
+            BIN / "fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "translation", *common,
+            "--save-dir", work / f"plain{i}")))
         runs["lottery_translation"].append(updates_per_second(sh(
             BIN / "fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *common,
             "--save-dir", work / f"plugin{i}", "--lth-mask", work / "mask.safetensors")))

@@ -47,15 +47,24 @@ class EvalConfig:
 
 
 def last_checkpoints(save_dir: str | os.PathLike, k: int) -> list[Path]:
-    """The ``k`` latest update checkpoints (checkpoint_E_U.pt), else epoch checkpoints, else checkpoint_last.pt."""
+    """The ``k`` latest of the update (checkpoint_E_U.pt) and epoch (checkpointE.pt) checkpoints, by update
+    count, else checkpoint_last.pt.
+
+    fairseq writes no update checkpoint at the end of an epoch, so with --no-epoch-checkpoints the
+    latest update checkpoints can skip saves and reach far back: keep epoch checkpoints (bounded by
+    --keep-last-epochs) when averaging.
+    """
     save_dir = Path(save_dir)
     if k < 1:
         raise ValueError(f"the number of checkpoints to average must be at least 1, got {k}")
-    for pattern in (_INTERVAL, _EPOCH):
-        found = sorted(((int(m.group(1)), p) for p in save_dir.glob("checkpoint*.pt") if (m := pattern.match(p.name))),
-                       reverse=True)
-        if found:
-            return [p for _, p in found[:k]]
+    found = []
+    for path in save_dir.glob("checkpoint*.pt"):
+        if m := _INTERVAL.match(path.name):
+            found.append((int(m.group(1)), path))
+        elif _EPOCH.match(path.name):
+            found.append((load_checkpoint(path, mmap=True)["optimizer_history"][-1]["num_updates"], path))
+    if found:
+        return [p for _, p in sorted(found, reverse=True)[:k]]
     last = save_dir / "checkpoint_last.pt"
     if not last.is_file():
         raise FileNotFoundError(f"no checkpoint in {save_dir}")

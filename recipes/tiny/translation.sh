@@ -48,5 +48,5 @@ fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --see
     --encoder-attention-heads 2 --decoder-attention-heads 2 --dropout 0.1 \
     --optimizer adam --adam-betas '(0.9, 0.98)' --lr 0.003 --lr-scheduler inverse_sqrt --warmup-updates 50 \
     --criterion label_smoothed_cross_entropy --label-smoothing 0.1 --max-tokens 2000 \
-    --max-update "${MAX_UPDATE:-120}" --save-interval-updates 30 --keep-interval-updates 3 --no-epoch-checkpoints \
+    --max-update "${MAX_UPDATE:-120}" --save-interval-updates 30 --keep-interval-updates 3 --keep-last-epochs 3 \
     --disable-validation --cpu --num-workers 0 --log-interval 25

@@ -18,6 +18,6 @@ for scope in ${SCOPES:-all no_embeddings}; do
         --lr-scheduler inverse_sqrt --warmup-updates 4000 --warmup-init-lr 1e-07 \
         --criterion label_smoothed_cross_entropy --label-smoothing 0.1 --weight-decay 0.0 \
         --max-tokens 3584 --update-freq "${UPDATE_FREQ:-16}" --fp16 \
-        --max-update 50000 --save-interval-updates 1000 --keep-interval-updates 5 --no-epoch-checkpoints \
+        --max-update 50000 --save-interval-updates 1000 --keep-interval-updates 5 --keep-last-epochs 5 \
         --disable-validation
 done

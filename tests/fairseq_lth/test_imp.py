@@ -1,6 +1,7 @@
 """The IMP driver: a 2-level lottery over real fairseq-train/fairseq-generate runs, and its resume."""
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 import shared_mask as sm
 from fairseq_lth import imp
 from fairseq_lth.checkpoint_compat import load_checkpoint
+from fairseq_lth.evaluate import last_checkpoints
 
 from .conftest import MODEL_ARGS
 
@@ -73,3 +75,10 @@ def test_random_tickets_get_the_level_mask_and_their_seed(builder, tmp_path):
     assert cmd[cmd.index("--lth-ticket") + 1] == "random_mask"
     assert cmd[cmd.index("--lth-ticket-seed") + 1] == "1234"
     assert cmd[cmd.index("--continue-once") + 1] == str(tmp_path / "rewind.pt")
+
+
+def test_averaging_takes_the_latest_update_and_epoch_checkpoints(dense, tmp_path):
+    for name in ("checkpoint_1_2.pt", "checkpoint_1_6.pt", "checkpoint_2_8.pt"):
+        shutil.copy(dense / name, tmp_path / name)
+    shutil.copy(dense / "checkpoint_1_4.pt", tmp_path / "checkpoint1.pt")  # an epoch checkpoint at update 4
+    assert [p.name for p in last_checkpoints(tmp_path, 3)] == ["checkpoint_2_8.pt", "checkpoint_1_6.pt", "checkpoint1.pt"]
