@@ -5,7 +5,8 @@
 #
 #   recipes/rl/atari.sh                          # CPU (slow: the paper budget is 25,000 updates per ticket)
 #   DEVICE=cuda JOBS=3 recipes/rl/atari.sh       # GPU, three games at a time
-#   BUDGET=tiny LEVELS=2 SEEDS=0 GAMES=Breakout-v5 ABLATION_GAMES= recipes/rl/atari.sh   # smoke test
+#   BUDGET=tiny LEVELS=1 SEEDS=0 GAMES=Breakout-v5 ABLATION_GAMES=Breakout-v5 \
+#     EXTRA_ARGS="--epochs 2 --batches-per-epoch 30 --num-envs 4 --batch-size 2" recipes/rl/atari.sh  # smoke test
 #
 # Then: lth-report runs/atari/* --out runs/atari_report
 set -euo pipefail
@@ -19,6 +20,7 @@ JOBS=${JOBS:-1}                    # games run in parallel (each game's seeds ru
 GAMES=${GAMES-Assault-v5 Berzerk-v5 Breakout-v5 Centipede-v5 Kangaroo-v5 Krull-v5 Qbert-v5 Seaquest-v5 SpaceInvaders-v5}
 ABLATION_GAMES=${ABLATION_GAMES-Assault-v5 Breakout-v5 Seaquest-v5}
 PYTHON=${PYTHON:-python}
+EXTRA_ARGS=${EXTRA_ARGS:-}         # more `run` options for every run, e.g. "--epochs 10 --num-envs 256"
 # On a CPU, one torch thread beside envpool's is fastest; on a GPU the count hardly matters.
 THREADS=${THREADS:-1}
 REWIND=${REWIND:-1epoch}
@@ -29,10 +31,10 @@ run() {  # run GAME NAME [extra options]
     shift 2
     # `python -m rl_lth.atari run` takes the same options as `rl-lth run` for Atari ids.
     $PYTHON -m rl_lth.atari run --env "$game" --out "$OUT/$name" --budget "$BUDGET" --device "$DEVICE" \
-        --threads "$THREADS" --levels "$LEVELS" --seeds $SEEDS --tickets winning random_reinit "$@"
+        --threads "$THREADS" --levels "$LEVELS" --seeds $SEEDS --tickets winning random_reinit $EXTRA_ARGS "$@"
 }
 export -f run
-export OUT DEVICE BUDGET LEVELS SEEDS THREADS PYTHON
+export OUT DEVICE BUDGET LEVELS SEEDS THREADS PYTHON EXTRA_ARGS
 
 jobs=()
 for game in $GAMES; do
