@@ -1,0 +1,1 @@
+"""Lottery tickets in reinforcement learning: envpool actor-critic trainers and the `rl-lth` command."""
