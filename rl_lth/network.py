@@ -43,6 +43,10 @@ class ActorCritic(nn.Module):
             bound = 1 / math.sqrt(layer.in_features)
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
+    def logits(self, obs: torch.Tensor) -> torch.Tensor:
+        """Action logits alone (acting needs no value)."""
+        return self.policy(self.trunk(obs))
+
     def forward(self, obs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.trunk(obs)
         return self.policy(hidden), self.value(hidden).squeeze(-1)
