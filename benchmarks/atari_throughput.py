@@ -29,7 +29,7 @@ from rl_lth.atari.actor_critic import make_optimizer, train_updates
 from rl_lth.atari.collector import TrajectoryCollector
 from rl_lth.atari.envs import PREPROCESSING, make_atari_env
 from rl_lth.atari.network import build_network
-from rl_lth.atari.trainer import torch_threads
+from rl_lth.rl_trainer import torch_threads
 
 FRAME_SKIP = PREPROCESSING["frame_skip"]
 

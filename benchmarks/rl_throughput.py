@@ -27,7 +27,7 @@ import shared_mask as sm
 import torch
 
 from rl_lth import a2c
-from rl_lth.atari.trainer import torch_threads
+from rl_lth.rl_trainer import torch_threads
 from rl_lth.envs import make_env
 from rl_lth.network import ActorCritic
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .atari.collector import GameScores
+from .scores import GameScores
 
 
 @dataclass

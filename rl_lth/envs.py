@@ -1,26 +1,15 @@
-"""envpool environments and the per-game presets of the classic-control experiments."""
+"""envpool environments and the per-game budgets of the classic-control experiments."""
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 
 import envpool
 import numpy as np
 
+from .budget import Budget
+
 # gymnasium warns, on every access to an envpool Box space, that its float64 bounds become float32.
 warnings.filterwarnings("ignore", message=r".*precision lowered by casting to float32", category=UserWarning)
-
-
-@dataclass(frozen=True)
-class Preset:
-    """The ticket-evaluation budget of one game: ``epochs`` (N) of ``batches_per_epoch`` (M) batches,
-    scored by the mean episodic reward of the ``last_episodes`` (L) episodes; ``algo`` trains it."""
-
-    epochs: int
-    batches_per_epoch: int
-    last_episodes: int
-    algo: str = "a2c"
-
 
 # Budgets measured with the paper's settings (RMSprop lr 1e-4, 32 x 4 steps per batch) and the default
 # network, so that the dense network learns each game within N epochs and the last L = 100 episodes
@@ -29,14 +18,14 @@ class Preset:
 # 2,500 batches; 3,000. LunarLander (about 10k steps/s): crosses 0 after ~15k batches and reaches
 # 100-150 after 20-25k; 25,000.
 PRESETS = {
-    "CartPole-v0": Preset(epochs=10, batches_per_epoch=200, last_episodes=100),
-    "CartPole-v1": Preset(epochs=10, batches_per_epoch=200, last_episodes=100),
-    "Acrobot-v1": Preset(epochs=10, batches_per_epoch=300, last_episodes=100),
-    "LunarLander-v2": Preset(epochs=25, batches_per_epoch=1000, last_episodes=100),
+    "CartPole-v0": Budget(10, 200, 100, "a2c"),
+    "CartPole-v1": Budget(10, 200, 100, "a2c"),
+    "Acrobot-v1": Budget(10, 300, 100, "a2c"),
+    "LunarLander-v2": Budget(25, 1000, 100, "a2c"),
 }
 
 
-def preset(env_id: str) -> Preset:
+def preset(env_id: str) -> Budget:
     """The preset of ``env_id``; ValueError naming the known games otherwise."""
     if env_id not in PRESETS:
         raise ValueError(f"unknown env id {env_id!r}; classic-control games: {', '.join(PRESETS)} "

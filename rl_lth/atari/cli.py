@@ -8,11 +8,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from dataclasses import fields
 
-import shared_mask as sm
-
+from ..lottery_cli import (HelpFormatter, add_budget_overrides, add_process_options, add_run_options, exit_on_errors,
+                           run_lottery)
 from .presets import GAMES, SCALES, ELFConfig, is_atari, scale
 from .trainer import AtariTrainer
 
@@ -29,45 +28,25 @@ SETTING_HELP = {
 }
 
 
-class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows defaults, except for the options whose unset value means "the budget's"."""
-
-    def _get_help_string(self, action):
-        return action.help if action.default is None else super()._get_help_string(action)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rl-lth", description="Lottery tickets on Atari (Yu et al., ICLR 2020) "
                                      "with an ELF-style asynchronous off-policy actor-critic on envpool.")
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run (or resume) a lottery on one Atari game",
-                              formatter_class=_HelpFormatter)
-    run.add_argument("--env", required=True, help=f"envpool Atari id; the paper's: {', '.join(GAMES)}")
-    run.add_argument("--out", required=True, help="run folder; rerunning the same command resumes it")
+    run = commands.add_parser("run", help="run (or resume) a lottery on one Atari game", formatter_class=HelpFormatter)
+    add_run_options(run, f"envpool Atari id; the paper's: {', '.join(GAMES)}")
     run.add_argument("--algo", choices=[ALGO], default=ALGO, help="training algorithm")
-    lottery = run.add_argument_group("lottery")
-    lottery.add_argument("--levels", type=int, default=20, help="pruning levels after the dense level 0")
-    lottery.add_argument("--rate", type=float, default=0.2, help="fraction of surviving weights pruned per level")
-    lottery.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    lottery.add_argument("--tickets", nargs="+", default=["winning", "random_reinit"], choices=sm.TICKETS)
-    lottery.add_argument("--rewind", default="1epoch", help="late-rewinding point: 0 (reset to init), "
-                         "<N>epochs or <N>batches of the dense run")
-    lottery.add_argument("--schedule", default="iterative", choices=["iterative", "oneshot"])
-    budget = run.add_argument_group("budget")
+    budget = run.add_argument_group("budget (unset: the --budget's)")
     budget.add_argument("--budget", default="paper", choices=sorted(SCALES),
                         help="paper: 25 epochs of 1000 batches, last 1024 games, the paper's settings; "
                         "tiny: the test size (8 games, batches of 4 trajectories, a narrow net, 2 epochs of 100 batches)")
-    budget.add_argument("--epochs", type=int, help="N: epochs each ticket trains (unset: the budget's)")
-    budget.add_argument("--batches-per-epoch", type=int, help="M: batches per epoch (unset: the budget's)")
-    budget.add_argument("--last-episodes", type=int, help="L: games averaged into the ticket reward (unset: the budget's)")
+    add_budget_overrides(budget)
     settings = run.add_argument_group("trainer (unset: the budget's settings)")
     for setting in fields(ELFConfig):
         settings.add_argument(f"--{setting.name.replace('_', '-')}", type=type(setting.default),
                               help=SETTING_HELP[setting.name])
     run.add_argument("--device", default="cpu", help="torch device of the networks: cpu or cuda")
-    run.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default); on a small "
-                     "CPU, more than one competes with envpool's threads and is much slower")
-    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_process_options(run, "torch threads (0: torch's default); on a small CPU, more than one competes with "
+                        "envpool's threads and is much slower")
     return parser
 
 
@@ -78,14 +57,6 @@ def trainer_from_args(args: argparse.Namespace) -> AtariTrainer:
                    last_episodes=args.last_episodes, **overrides)
     return AtariTrainer(args.env, chosen.settings, chosen.budget, device=args.device, threads=args.threads,
                         progress=not args.no_progress)
-
-
-def run_command(args: argparse.Namespace) -> None:
-    trainer = trainer_from_args(args)
-    config = sm.LotteryConfig(levels=args.levels, rate=args.rate, seeds=args.seeds, tickets=args.tickets,
-                              schedule=args.schedule, rewind=args.rewind, scope="all")
-    trainer.rewind_batch(sm.parse_step(config.rewind))
-    print(f"results: {sm.run_lottery(trainer, config, args.out, progress=not args.no_progress)}")
 
 
 def wants_atari(argv: list[str]) -> bool:
@@ -104,9 +75,4 @@ def wants_atari(argv: list[str]) -> bool:
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        run_command(args)
-    except ValueError as error:
-        parser.exit(2, f"rl-lth: error: {error}\n")
-    except KeyboardInterrupt:
-        sys.exit(130)
+    exit_on_errors(parser, lambda: run_lottery(trainer_from_args(args), args))

@@ -9,33 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..scores import GameScores
 from .envs import game_over
 from .loss import Trajectories
-
-
-class GameScores:
-    """Full-game scores (raw rewards summed over all lives) of finished games, and of the ones in progress."""
-
-    def __init__(self, num_envs: int, keep: int):
-        self.running = np.zeros(num_envs)
-        self.finished: deque[float] = deque(maxlen=keep)
-        self.count = 0
-
-    def record(self, env_ids: np.ndarray, rewards: np.ndarray, over: np.ndarray) -> list[float]:
-        """Add one step's rewards of ``env_ids``; return the scores of the games that ended with it."""
-        self.running[env_ids] += rewards
-        done = env_ids[over]
-        scores = self.running[done].tolist()
-        self.running[done] = 0.0
-        self.finished.extend(scores)
-        self.count += len(scores)
-        return scores
-
-    def mean_last(self, n: int) -> float:
-        """Mean score of the last ``n`` finished games (fewer if fewer have finished)."""
-        if not self.finished:
-            raise RuntimeError("no game finished during training: train for more batches")
-        return float(np.mean(list(self.finished)[-n:]))
 
 
 class TrajectoryCollector:

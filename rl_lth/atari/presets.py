@@ -5,6 +5,8 @@ from dataclasses import dataclass, replace
 
 from envpool.registration import registry
 
+from ..budget import Budget
+
 GAMES = ("Assault-v5", "Berzerk-v5", "Breakout-v5", "Centipede-v5", "Kangaroo-v5", "Krull-v5",
          "Qbert-v5", "Seaquest-v5", "SpaceInvaders-v5")
 
@@ -47,26 +49,6 @@ class ELFConfig:
 
 
 @dataclass(frozen=True)
-class Budget:
-    """How long a ticket trains: ``epochs`` (N) of ``batches_per_epoch`` (M) training batches; its ticket
-    reward is the mean full-game score of the last ``last_episodes`` (L) games."""
-
-    epochs: int
-    batches_per_epoch: int
-    last_episodes: int
-    algo: str = "elf"
-
-    def __post_init__(self):
-        if min(self.epochs, self.batches_per_epoch, self.last_episodes) < 1:
-            raise ValueError(f"a budget needs positive epochs, batches per epoch and last episodes; got "
-                             f"{self.epochs}, {self.batches_per_epoch}, {self.last_episodes}")
-
-    @property
-    def batches(self) -> int:
-        return self.epochs * self.batches_per_epoch
-
-
-@dataclass(frozen=True)
 class Scale:
     """A named pair of trainer settings and budget (``--budget paper`` or ``--budget tiny``)."""
 
@@ -75,10 +57,10 @@ class Scale:
 
 
 SCALES = {
-    "paper": Scale(ELFConfig(), Budget(epochs=25, batches_per_epoch=1000, last_episodes=1024)),
+    "paper": Scale(ELFConfig(), Budget(epochs=25, batches_per_epoch=1000, last_episodes=1024, algo="elf")),
     # Test size: the real games and loss, a narrow net, a few hundred small updates on a CPU.
     "tiny": Scale(ELFConfig(num_envs=8, batch_size=4, trajectories=4, channels=8, hidden=32, env_threads=1),
-                  Budget(epochs=2, batches_per_epoch=100, last_episodes=16)),
+                  Budget(epochs=2, batches_per_epoch=100, last_episodes=16, algo="elf")),
 }
 
 # The paper uses one shared configuration for every game.

@@ -6,11 +6,12 @@ import pytest
 import torch
 
 from rl_lth.atari import is_atari, scale
-from rl_lth.atari.collector import GameScores, TrajectoryCollector
+from rl_lth.atari.collector import TrajectoryCollector
 from rl_lth.atari.envs import game_over, make_atari_env
 from rl_lth.atari.loss import elf_loss
 from rl_lth.atari.network import build_network
-from rl_lth.atari.trainer import torch_threads
+from rl_lth.rl_trainer import torch_threads
+from rl_lth.scores import GameScores
 
 
 @pytest.fixture(autouse=True)

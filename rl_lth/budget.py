@@ -1,0 +1,33 @@
+"""How long an RL ticket trains and how it is scored (the paper's N, M and L)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import shared_mask as sm
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``epochs`` (N) of ``batches_per_epoch`` (M) training batches; the ticket reward is the mean
+    episodic score of the last ``last_episodes`` (L) episodes; ``algo`` names the trainer."""
+
+    epochs: int
+    batches_per_epoch: int
+    last_episodes: int
+    algo: str
+
+    def __post_init__(self):
+        if min(self.epochs, self.batches_per_epoch, self.last_episodes) < 1:
+            raise ValueError(f"a budget needs positive epochs, batches per epoch and last episodes; got "
+                             f"{self.epochs}, {self.batches_per_epoch}, {self.last_episodes}")
+
+    @property
+    def batches(self) -> int:
+        return self.epochs * self.batches_per_epoch
+
+    def rewind_batch(self, step: sm.Step) -> int:
+        """The batch count after which W_j is captured; ValueError if training never gets there."""
+        batches = step.amount * (self.batches_per_epoch if step.unit == "ep" else 1)
+        if batches > self.batches:
+            raise ValueError(f"rewind point {step} is after the end of training ({self.batches} batches)")
+        return batches
