@@ -14,8 +14,10 @@ import os
 import re
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import ClassVar, Iterator
 
 import sacrebleu
 import torch
@@ -35,6 +37,9 @@ _COMPOUND = re.compile(r"(\S)-(\S)")
 @dataclass
 class EvalConfig:
     """How a trained run is scored (the defaults are Vaswani et al.'s and fairseq's WMT'14 settings)."""
+
+    metric: ClassVar[str] = "bleu"
+    higher_is_better: ClassVar[bool] = True
 
     average_last: int = 5
     subset: str = "test"
@@ -142,15 +147,21 @@ def tokenized_bleu(hyps: list[str], refs: list[str], compound_split: bool = Fals
     return sacrebleu.corpus_bleu(hyps, [refs], tokenize="none", force=True).score
 
 
-def evaluate(data: str, save_dir: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike) -> dict[str, float]:
-    """Average the last checkpoints of ``save_dir``, translate, and return ``{"bleu": ...}``."""
-    work_dir = Path(work_dir)
-    averaged = average_checkpoints(last_checkpoints(save_dir, cfg.average_last), work_dir / "averaged.pt")
+@contextmanager
+def averaged_checkpoint(save_dir: str | os.PathLike, k: int, work_dir: str | os.PathLike) -> Iterator[Path]:
+    """The average of the last ``k`` checkpoints of ``save_dir``, as a file in ``work_dir`` removed afterwards."""
+    averaged = average_checkpoints(last_checkpoints(save_dir, k), Path(work_dir) / "averaged.pt")
     try:
-        hyps, refs = generate(data, averaged, cfg, work_dir / f"generate-{cfg.subset}.txt")
+        yield averaged
     finally:
         averaged.unlink(missing_ok=True)
-    return {"bleu": tokenized_bleu(hyps, refs, cfg.compound_split)}
+
+
+def evaluate(data: str, save_dir: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike) -> dict[str, float]:
+    """Average the last checkpoints of ``save_dir``, translate, and return ``{"bleu": ...}``."""
+    with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
+        hyps, refs = generate(data, averaged, cfg, Path(work_dir) / f"generate-{cfg.subset}.txt")
+    return {cfg.metric: tokenized_bleu(hyps, refs, cfg.compound_split)}
 
 
 def run_logged(cmd: list[str], log: Path) -> str:
@@ -165,35 +176,55 @@ def run_logged(cmd: list[str], log: Path) -> str:
     return result.stdout
 
 
-def add_eval_args(parser: argparse.ArgumentParser) -> None:
+def add_eval_args(parser: argparse.ArgumentParser, translation: bool = True) -> None:
+    """Scoring options; those left out are None, so the task's config keeps its default (see eval_config)."""
+    group = parser.add_argument_group("scoring")
+    group.add_argument("--average-last", type=int, metavar="K",
+                       help="average the last K checkpoints before scoring (default: 5 for translation, 1 for "
+                            "language models)")
+    group.add_argument("--gen-subset", dest="subset", help="the subset to score (default: test)")
+    group.add_argument("--max-tokens-eval", "--max-tokens-generate", dest="max_tokens", type=int,
+                       help="tokens per batch when scoring (default: 8000 for translation, 4000 for language models)")
+    group.add_argument("--cpu", action="store_true", default=None, help="score on the CPU")
+    if not translation:
+        return
     defaults = EvalConfig()
-    parser.add_argument("--average-last", type=int, default=defaults.average_last,
-                        help="average the last K checkpoints before translating")
-    parser.add_argument("--gen-subset", dest="subset", default=defaults.subset)
-    parser.add_argument("--beam", type=int, default=defaults.beam)
-    parser.add_argument("--lenpen", type=float, default=defaults.lenpen)
-    parser.add_argument("--max-tokens-generate", dest="max_tokens", type=int, default=defaults.max_tokens)
-    parser.add_argument("--remove-bpe", default=defaults.remove_bpe)
-    parser.add_argument("--compound-split", action="store_true",
-                        help="split hyphenated compounds before scoring (fairseq's WMT'14 En-De BLEU)")
-    parser.add_argument("--cpu", action="store_true", help="translate on the CPU")
+    group = parser.add_argument_group("translation scoring")
+    group.add_argument("--beam", type=int, help=f"beam size (default: {defaults.beam})")
+    group.add_argument("--lenpen", type=float, help=f"length penalty (default: {defaults.lenpen})")
+    group.add_argument("--remove-bpe", help=f"BPE marker to remove before scoring (default: {defaults.remove_bpe})")
+    group.add_argument("--compound-split", action="store_true", default=None,
+                       help="split hyphenated compounds before scoring (fairseq's WMT'14 En-De BLEU)")
 
 
-def eval_config(args: argparse.Namespace) -> EvalConfig:
-    return EvalConfig(**{k: getattr(args, k) for k in asdict(EvalConfig())})
+def eval_config(args: argparse.Namespace, cls: type = EvalConfig):
+    """The scoring config ``cls`` from options of :func:`add_eval_args`: unset options keep ``cls``'s defaults,
+    options ``cls`` has no use for are an error."""
+    given = {f.name: getattr(args, f.name) for f in fields(EvalConfig) if getattr(args, f.name, None) is not None}
+    wanted = {f.name for f in fields(cls)}
+    stray = [name for name in given if name not in wanted]
+    if stray:
+        raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in stray)}: translation scoring options, "
+                         f"unused by {cls.__name__}")
+    return cls(**given)
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def cli(argv: list[str] | None, doc: str, score, cls: type) -> None:
+    """The command line of a scoring module: ``score(data, save_dir, cls(...), work_dir)`` on a save dir."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("save_dir", help="a fairseq-train --save-dir")
     parser.add_argument("--data", required=True, help="the binarized data directory")
     parser.add_argument("--out", help="write the metrics here as JSON")
-    add_eval_args(parser)
+    add_eval_args(parser, translation=cls is EvalConfig)
     args = parser.parse_args(argv)
-    metrics = evaluate(args.data, args.save_dir, eval_config(args), Path(args.save_dir))
+    metrics = score(args.data, args.save_dir, eval_config(args, cls), Path(args.save_dir))
     print(json.dumps(metrics))
     if args.out:
         write_json(args.out, metrics)
+
+
+def main(argv: list[str] | None = None) -> None:
+    cli(argv, __doc__, evaluate, EvalConfig)
 
 
 if __name__ == "__main__":

@@ -49,11 +49,13 @@ class LotteryOptions(FairseqDataclass):
         metadata={"help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
                           "included), no_embeddings (transformer layers only), weights (no biases or norms)"},
     )
-    lth_rewind_updates: int = field(
-        default=1000, metadata={"help": "late-rewinding point, in updates (0: the initial weights)"}
+    lth_rewind_updates: Optional[int] = field(
+        default=None,
+        metadata={"help": "late-rewinding point, in updates (0: the initial weights); default: the task's "
+                          "(lottery_translation: 1000 updates, lottery_language_modeling: the end of epoch 1)"},
     )
-    lth_rewind_epochs: int = field(
-        default=0, metadata={"help": "if > 0, rewind to the end of this epoch instead of --lth-rewind-updates"}
+    lth_rewind_epochs: Optional[int] = field(
+        default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
     lth_rewind_checkpoint: Optional[str] = field(
         default=None,
@@ -73,9 +75,9 @@ class LotteryOptions(FairseqDataclass):
 class LotteryHooks:
     """The lottery logic of one training process; see the module docstring."""
 
-    def __init__(self, cfg: LotteryOptions):
+    def __init__(self, cfg: LotteryOptions, default_rewind: rewind.RewindPoint):
         self.cfg = cfg
-        self.point = rewind.RewindPoint(cfg.lth_rewind_updates, cfg.lth_rewind_epochs)
+        self.point = rewind.RewindPoint.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
         self.model: Optional[nn.Module] = None
         self.mask: Optional[sm.Mask] = None
         self.enforcer: Optional[MaskEnforcer] = None

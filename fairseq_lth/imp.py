@@ -1,23 +1,26 @@
 """Iterative magnitude pruning over fairseq-train runs, into the run folder of DESIGN.md.
 
-    fairseq-lth-imp --data DATA --out RUN [--levels 20 --rate 0.2 --seeds 0 --scope all
-        --tickets winning random_reinit --rewind 1000it --schedule iterative] -- FAIRSEQ_TRAIN_ARGS
+    fairseq-lth-imp --data DATA --out RUN [--task lottery_translation|lottery_language_modeling]
+        [--levels 20 --rate 0.2 --seeds 0 --scope all --tickets winning random_reinit --rewind 1000it|1ep
+        --schedule iterative] -- FAIRSEQ_TRAIN_ARGS
 
 FAIRSEQ_TRAIN_ARGS are the model and optimization options of fairseq-train (--arch, --optimizer,
 --lr, --max-update, --save-interval-updates, ...); the driver adds the plugin, the task, the seed,
 the save dir and the lottery options. Per seed it writes W_0 as a fairseq checkpoint (init.pt),
 trains the dense network (capturing rewind.pt at the rewind point), then per level computes the
 mask from the previous winning ticket's final weights with shared_mask and trains each ticket from
-rewind.pt. Each unit is scored by BLEU (see :mod:`fairseq_lth.evaluate`). Rerunning resumes:
-finished units are skipped and an interrupted fairseq-train resumes from its checkpoint_last.pt.
+rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.evaluate`) or by test log
+perplexity (language modeling, :mod:`fairseq_lth.evaluate_lm`). Rerunning resumes: finished units
+are skipped and an interrupted fairseq-train resumes from its checkpoint_last.pt.
 """
 from __future__ import annotations
 
 import argparse
 import shutil
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 import torch
 from fairseq import models, options, tasks
@@ -29,9 +32,27 @@ import shared_mask as sm
 from shared_mask.files import atomic_write
 
 from . import evaluate as ev
+from . import evaluate_lm
 from .checkpoint_compat import load_checkpoint
 
-TASK = "lottery_translation"
+
+@dataclass(frozen=True)
+class TaskKind:
+    """What the driver needs to know of a plugin task besides its name."""
+
+    eval_config: type  # the scoring config (ev.EvalConfig, evaluate_lm.LMEvalConfig)
+    evaluate: Callable  # (data, save_dir, eval config, work_dir) -> metrics
+    rewind: str  # the paper's late-rewinding point for this task
+    dictionaries: str  # glob of the dictionaries in a binarized data directory
+    preprocess: str  # how such a directory is made
+
+
+TASKS = {
+    "lottery_translation": TaskKind(ev.EvalConfig, ev.evaluate, "1000it", "dict.*.txt",
+                                    "fairseq-preprocess --source-lang SRC --target-lang TGT"),
+    "lottery_language_modeling": TaskKind(evaluate_lm.LMEvalConfig, evaluate_lm.evaluate, "1ep", "dict.txt",
+                                          "fairseq-preprocess --only-source"),
+}
 # Options the driver sets itself for every unit.
 _RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
              "--tensorboard-logdir", "--lth-")
@@ -42,15 +63,23 @@ class FairseqTrainer(sm.Trainer):
 
     suffix = ".pt"
 
-    def __init__(self, data: str, train_args: list[str], scope: str, evaluation: ev.EvalConfig,
-                 keep_checkpoints: bool = False):
+    def __init__(self, data: str, train_args: list[str], scope: str, evaluation, keep_checkpoints: bool = False,
+                 task: str = "lottery_translation"):
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+        kind = TASKS[task]
+        if not isinstance(evaluation, kind.eval_config):
+            raise TypeError(f"--task {task} is scored with a {kind.eval_config.__name__}, "
+                            f"got a {type(evaluation).__name__}")
         bad = [a for a in train_args if a.startswith(_RESERVED)]
         if bad:
             raise ValueError(f"the driver sets these options itself; remove them from the fairseq-train "
                              f"arguments: {' '.join(bad)}")
-        if not Path(data, "dict.txt").exists() and not list(Path(data).glob("dict.*.txt")):
-            raise FileNotFoundError(f"{data} is not a binarized fairseq data directory (no dict.*.txt)")
+        if not list(Path(data).glob(kind.dictionaries)):
+            raise FileNotFoundError(f"{data} is not a binarized fairseq data directory for --task {task} "
+                                    f"(no {kind.dictionaries}; make one with {kind.preprocess})")
         self.data = str(Path(data).resolve())
+        self.task = task
         self.train_args = list(train_args)
         self.scope = scope
         self.evaluation = evaluation
@@ -58,14 +87,15 @@ class FairseqTrainer(sm.Trainer):
         self._cfg = self._task = None
 
     def config(self) -> dict:
-        return {"experiment": Path(self.data).name, "metric": "bleu", "data": self.data,
+        return {"experiment": Path(self.data).name, "task": self.task, "metric": self.evaluation.metric,
+                "higher_is_better": self.evaluation.higher_is_better, "data": self.data,
                 "train_args": self.train_args, "evaluation": asdict(self.evaluation)}
 
     def _setup(self):
         """fairseq's config and task for the training arguments (dictionaries loaded once)."""
         if self._task is None:
             parser = options.get_training_parser()
-            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", ev.PLUGIN_DIR, "--task", TASK,
+            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", ev.PLUGIN_DIR, "--task", self.task,
                                                         "--lth-scope", self.scope, *self.train_args])
             self._cfg = convert_namespace_to_omegaconf(args)
             self._task = tasks.setup_task(self._cfg.task)
@@ -101,7 +131,7 @@ class FairseqTrainer(sm.Trainer):
         return model
 
     def train_command(self, unit: sm.Unit) -> list[str]:
-        cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", ev.PLUGIN_DIR, "--task", TASK,
+        cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", ev.PLUGIN_DIR, "--task", self.task,
                *self.train_args, "--seed", str(unit.seed), "--save-dir", str(unit.dir / "checkpoints"),
                "--tensorboard-logdir", str(unit.tb_dir), "--lth-scope", self.scope]
         if unit.ticket == sm.DENSE:
@@ -120,7 +150,7 @@ class FairseqTrainer(sm.Trainer):
         save_dir = unit.dir / "checkpoints"
         ev.run_logged(self.train_command(unit), unit.dir / "train.log")
         ev.model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
-        metrics = ev.evaluate(self.data, save_dir, self.evaluation, unit.dir)
+        metrics = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
         if not self.keep_checkpoints:
             shutil.rmtree(save_dir)
         return metrics
@@ -131,18 +161,22 @@ def main(argv: list[str] | None = None) -> None:
     ours, train_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
     defaults = sm.LotteryConfig()
     parser = argparse.ArgumentParser(
-        prog="fairseq-lth-imp", description="Lottery tickets (IMP) for fairseq translation models.",
+        prog="fairseq-lth-imp", description="Lottery tickets (IMP) for fairseq translation and language models.",
         epilog="Arguments after -- go to fairseq-train (model, optimizer, schedule, checkpoint interval).")
     parser.add_argument("--data", required=True, help="binarized data directory (fairseq-preprocess)")
     parser.add_argument("--out", required=True, help="run folder (created or resumed)")
+    parser.add_argument("--task", default="lottery_translation", choices=TASKS,
+                        help="lottery_translation (scored by BLEU) or lottery_language_modeling (test log perplexity)")
     parser.add_argument("--levels", type=int, default=defaults.levels)
     parser.add_argument("--rate", type=float, default=defaults.rate, help="fraction of surviving weights pruned per level")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--tickets", nargs="+", default=defaults.tickets, choices=sm.TICKETS)
     parser.add_argument("--schedule", default=defaults.schedule, choices=("iterative", "oneshot"))
-    parser.add_argument("--rewind", default="1000it", help="late-rewinding point: 1000it, 1ep, or 0 (reset to init)")
+    parser.add_argument("--rewind", help="late-rewinding point: 1000it, 1ep, or 0 (reset to init); default: the "
+                                         "paper's, 1000it for translation and 1ep for language models")
     parser.add_argument("--scope", default="all", choices=("all", "no_embeddings"),
-                        help="all: every parameter, embeddings included; no_embeddings: transformer layers only")
+                        help="all: every parameter, embeddings included; no_embeddings: embeddings and output "
+                             "layer left dense")
     parser.add_argument("--keep-checkpoints", action="store_true",
                         help="keep each unit's fairseq checkpoints (default: keep final.pt only)")
     parser.add_argument("--no-progress", action="store_true")
@@ -150,10 +184,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(ours)
     if not train_args:
         parser.error("give the fairseq-train arguments after --, e.g. -- --arch transformer_wmt_en_de ...")
+    kind = TASKS[args.task]
+    try:
+        evaluation = ev.eval_config(args, kind.eval_config)
+    except ValueError as e:
+        parser.error(f"{e} (--task {args.task})")
     config = sm.LotteryConfig(levels=args.levels, rate=args.rate, seeds=args.seeds, tickets=args.tickets,
-                              schedule=args.schedule, rewind=args.rewind, scope=args.scope)
-    trainer = FairseqTrainer(args.data, train_args, args.scope, ev.eval_config(args),
-                             keep_checkpoints=args.keep_checkpoints)
+                              schedule=args.schedule, rewind=args.rewind or kind.rewind, scope=args.scope)
+    trainer = FairseqTrainer(args.data, train_args, args.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
+                             task=args.task)
     results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress)
     print(results.read_text(), end="")
 

@@ -31,6 +31,17 @@ class RewindPoint:
         if self.updates < 0 or self.epochs < 0:
             raise ValueError(f"the rewind point must not be negative, got {self}")
 
+    @classmethod
+    def from_options(cls, updates: int | None, epochs: int | None, default: RewindPoint) -> RewindPoint:
+        """The point named by --lth-rewind-updates or --lth-rewind-epochs (at most one), else the task's default."""
+        if updates is not None and epochs is not None:
+            raise ValueError("give the rewind point once: --lth-rewind-updates or --lth-rewind-epochs, not both")
+        if updates is not None:
+            return cls(updates=updates)
+        if epochs is not None:
+            return cls(epochs=epochs)
+        return default
+
     @property
     def is_zero(self) -> bool:
         return self.updates == 0 and self.epochs == 0

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 import shared_mask as sm
 from fairseq_lth.evaluate import PLUGIN_DIR, EvalConfig
@@ -44,6 +45,13 @@ def fairseq(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess
 def train(data, save_dir, *args, check: bool = True) -> subprocess.CompletedProcess:
     return fairseq("fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL_ARGS,
                    "--seed", "1", "--save-dir", save_dir, *args, check=check)
+
+
+def optimizer_moments(state, builder):
+    """parameter name -> [Adam moments] of a fairseq checkpoint (state is indexed in parameter order)."""
+    names = [n for n, _ in builder.build_model(0).named_parameters()]
+    return {names[i]: [v for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
+            for i, s in state["last_optimizer_state"]["state"].items()}
 
 
 def write_corpus(folder: Path, n_train: int = 400, seed: int = 0) -> None:

@@ -9,13 +9,19 @@ from fairseq_lth.imp import FairseqTrainer
 from .conftest import MODEL_ARGS
 
 
-def build(data, save_dir, *lth_args):
-    """What fairseq-train does before training: parse, set up the task, build the model."""
+def setup(data, save_dir, *lth_args):
+    """What fairseq-train does first: parse, set up the task."""
     args = options.parse_args_and_arch(options.get_training_parser(), [
         str(data), "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL_ARGS,
         "--save-dir", str(save_dir), *map(str, lth_args)])
     cfg = convert_namespace_to_omegaconf(args)
-    return tasks.setup_task(cfg.task).build_model(cfg.model)
+    return cfg, tasks.setup_task(cfg.task)
+
+
+def build(data, save_dir, *lth_args):
+    """What fairseq-train does before training: parse, set up the task, build the model."""
+    cfg, task = setup(data, save_dir, *lth_args)
+    return task.build_model(cfg.model)
 
 
 @pytest.fixture
@@ -39,6 +45,11 @@ def test_bad_options_fail_before_training(data, tmp_path, mask, rewind, lth_args
     lth_args = [a.format(tmp=tmp_path, mask=mask) for a in lth_args]
     with pytest.raises(error, match=message):
         build(data, tmp_path / "run", "--continue-once", rewind, *lth_args)
+
+
+def test_translation_rewinds_after_1000_updates_unless_told_otherwise(data, tmp_path):
+    assert str(setup(data, tmp_path)[1].lottery.point) == "update 1000"
+    assert str(setup(data, tmp_path, "--lth-rewind-epochs", 1)[1].lottery.point) == "end of epoch 1"
 
 
 def test_ticket_needs_an_existing_rewind_checkpoint(data, tmp_path, mask):

@@ -10,7 +10,7 @@ import shared_mask as sm
 from fairseq_lth.checkpoint_compat import load_checkpoint
 from fairseq_lth.evaluate import PLUGIN_DIR
 
-from .conftest import MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, train
+from .conftest import MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, optimizer_moments, train
 
 
 def checkpoints(save_dir):
@@ -22,13 +22,6 @@ def checkpoints(save_dir):
 def ticket_mask(mask_path, kind):
     mask = sm.Mask.load(mask_path)
     return sm.random_mask_like(mask, TICKET_SEED) if kind == "random_mask" else mask
-
-
-def optimizer_moments(state, builder):
-    """parameter name -> [Adam moments] of a fairseq checkpoint (state is indexed in parameter order)."""
-    names = [n for n, _ in builder.build_model(0).named_parameters()]
-    return {names[i]: [v for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
-            for i, s in state["last_optimizer_state"]["state"].items()}
 
 
 def test_rewind_checkpoint_is_fairseqs_full_checkpoint_at_the_rewind_update(dense):

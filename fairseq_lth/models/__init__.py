@@ -1,0 +1,1 @@
+"""fairseq models of the plugin; importing a module registers its model and architectures."""
