@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Figure 1: lottery tickets of the paper's LSTM language model on Wikitext-2 (after prepare.sh).
+# Three run folders, each 20 levels of 20% global magnitude pruning (every parameter, biases and
+# embeddings included) over 3 seeds, each ticket trained to the end of epoch 10 and scored by test
+# log perplexity (nats):
+#   RUNS/wikitext2_lstm            late rewinding to the end of epoch 1; winning vs random tickets
+#   RUNS/wikitext2_lstm_rewind0    ablation: no late rewinding (reset to the initial weights)
+#   RUNS/wikitext2_lstm_oneshot    ablation: one-shot pruning of the dense network to each level's density
+# Then: lth-report RUNS/wikitext2_lstm RUNS/wikitext2_lstm_rewind0 RUNS/wikitext2_lstm_oneshot --compare --out report/
+# usage: recipes/wikitext2/lottery_lstm.sh
+#   environment: DATA (default data/wikitext2/bin), RUNS (runs), SEEDS ("0 1 2"), LEVELS (20),
+#   TICKETS ("winning random_reinit"), ABLATION_TICKETS (the same), RUNS_TO_DO ("main rewind0 oneshot"),
+#   DEVICE (cuda; cpu trains on the CPU), EXTRA_ARGS (more fairseq-train options, e.g. "--fp16").
+# Rerunning resumes every run folder where it stopped.
+set -euo pipefail
+DATA=${DATA:-data/wikitext2/bin}
+RUNS=${RUNS:-runs}
+TICKETS=${TICKETS:-winning random_reinit}
+cpu=()
+if [ "${DEVICE:-cuda}" = cpu ]; then
+    cpu=(--cpu)
+fi
+# The paper's model and recipe: 2-layer LSTM, 650 units, dropout 0.5, truncated BPTT of 50 tokens,
+# batch 30 (--required-batch-size-multiple 1, or fairseq rounds 30 down to 24), Adam lr 1e-3,
+# betas (0.9, 0.999), eps 1e-3, 10 epochs; validation loss every epoch (tensorboard).
+train_args=(--arch lottery_lstm_wikitext2 --tokens-per-sample 50 --sample-break-mode none
+    --batch-size 30 --required-batch-size-multiple 1 --criterion cross_entropy
+    --optimizer adam --adam-betas '(0.9, 0.999)' --adam-eps 1e-3 --lr 1e-3 --lr-scheduler fixed
+    --max-epoch 10 --save-interval 1 --no-epoch-checkpoints --log-interval 100 "${cpu[@]}" ${EXTRA_ARGS:-})
+
+lottery() {  # NAME REWIND SCHEDULE TICKETS...
+    local name=$1 rewind=$2 schedule=$3
+    shift 3
+    fairseq-lth-imp --task lottery_language_modeling --data "$DATA" --out "$RUNS/$name" \
+        --levels "${LEVELS:-20}" --rate 0.2 --seeds ${SEEDS:-0 1 2} --tickets "$@" --scope all \
+        --rewind "$rewind" --schedule "$schedule" --average-last 1 "${cpu[@]}" -- "${train_args[@]}"
+}
+for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
+    case $run in
+        main) lottery wikitext2_lstm 1ep iterative $TICKETS ;;
+        rewind0) lottery wikitext2_lstm_rewind0 0 iterative ${ABLATION_TICKETS:-$TICKETS} ;;
+        oneshot) lottery wikitext2_lstm_oneshot 1ep oneshot ${ABLATION_TICKETS:-$TICKETS} ;;
+        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot)" >&2; exit 1 ;;
+    esac
+done
