@@ -87,7 +87,8 @@ class FairseqTrainer(sm.Trainer):
         self._cfg = self._task = None
 
     def config(self) -> dict:
-        return {"experiment": Path(self.data).name, "task": self.task, "metric": self.evaluation.metric,
+        data = Path(self.data)  # the recipes' data/<dataset>/bin: name the experiment after the dataset
+        return {"experiment": data.parent.name if data.name == "bin" else data.name, "task": self.task, "metric": self.evaluation.metric,
                 "higher_is_better": self.evaluation.higher_is_better, "data": self.data,
                 "train_args": self.train_args, "evaluation": asdict(self.evaluation)}
 

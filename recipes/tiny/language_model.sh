@@ -11,40 +11,10 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_language_model}
-mkdir -p "$out"
-raw=${1:-}
-if [ -z "$raw" ]; then
-    raw=$out/raw
+raw=${1:-$out/raw}
+if [ -z "${1:-}" ]; then
     mkdir -p "$raw"
-    # Toy English with number agreement across relative clauses: the verb agrees with the subject
-    # it belongs to, however far back it is (what an LSTM learns and a bigram model cannot).
-    python - "$raw" <<'PY'
-import random, sys
-rng = random.Random(0)
-nouns = ["cat", "dog", "child", "teacher", "friend", "farmer", "bird", "king"]
-verbs = {"sees": "see", "likes": "like", "finds": "find", "helps": "help", "follows": "follow"}
-intrans = {"sleeps": "sleep", "sings": "sing", "runs": "run", "waits": "wait"}
-adjs = ["old", "small", "happy", "tall", "red"]
-def noun_phrase():
-    plural = rng.random() < 0.5
-    words = ["the"] + ([rng.choice(adjs)] if rng.random() < 0.4 else []) + [rng.choice(nouns) + ("s" if plural else "")]
-    return words, plural
-def verb(table, plural):
-    singular = rng.choice(list(table))
-    return table[singular] if plural else singular
-def sentence(depth=0):
-    subject, plural = noun_phrase()
-    if depth < 2 and rng.random() < 0.35:  # a relative clause between subject and verb
-        obj, _ = noun_phrase()
-        subject += ["that"] + obj + [verb(verbs, _)]
-    if rng.random() < 0.5:
-        return subject + [verb(intrans, plural)]
-    obj, _ = noun_phrase()
-    return subject + [verb(verbs, plural)] + obj
-for split, n in (("train", 3000), ("valid", 300), ("test", 300)):
-    with open(f"{sys.argv[1]}/wiki.{split}.tokens", "w") as f:
-        f.writelines(" ".join(sentence() + ["."]) + "\n" for _ in range(n))
-PY
+    python "$here/toy_english.py" "$raw"
 fi
 
 WORKERS=${WORKERS:-2} "$here/../wikitext2/preprocess.sh" "$raw" "$out"

@@ -163,9 +163,10 @@ def test_pruned_weights_and_moments_are_exactly_zero_in_every_checkpoint(lottery
     assert not torch.equal(final["decoder.lstm.weight_hh_l0"], rewound["decoder.lstm.weight_hh_l0"])  # it trained
 
 
-def test_every_ticket_and_level_has_its_test_log_perplexity(lottery):
+def test_every_ticket_and_level_has_its_test_log_perplexity(lottery, lm_data):
     config = json.loads((lottery / "config.json").read_text())["trainer"]
     assert (config["task"], config["metric"], config["higher_is_better"]) == (TASK, "test_log_ppl", False)
+    assert config["experiment"] == lm_data.parent.name  # DATASET/bin is named after DATASET
     with open(lottery / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["level"], r["ticket"], r["metric"]) for r in rows] == [
