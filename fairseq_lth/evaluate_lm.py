@@ -79,7 +79,8 @@ def eval_lm_full_precision(argv: list[str]) -> None:
     print(f"eval-lm loss in bits: {float(results['loss'])!r}")
 
 
-def evaluate(data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike) -> dict[str, float]:
+def evaluate(data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig,
+             work_dir: str | os.PathLike) -> dict[str, float]:
     """Average the last checkpoints of ``save_dir`` (default: take the last) and return ``{"test_log_ppl": ...}``."""
     with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
         nats = log_perplexity(data, averaged, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")

@@ -47,7 +47,8 @@ class LotteryOptions(FairseqDataclass):
     lth_scope: ChoiceEnum(sm.SCOPES) = field(
         default="all",
         metadata={"help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
-                          "included), no_embeddings (transformer layers only), weights (no biases or norms)"},
+                          "included), no_embeddings (embedding tables and output projection left dense), "
+                          "weights (no biases or norms)"},
     )
     lth_rewind_updates: Optional[int] = field(
         default=None,

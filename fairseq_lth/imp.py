@@ -88,9 +88,9 @@ class FairseqTrainer(sm.Trainer):
 
     def config(self) -> dict:
         data = Path(self.data)  # the recipes' data/<dataset>/bin: name the experiment after the dataset
-        return {"experiment": data.parent.name if data.name == "bin" else data.name, "task": self.task, "metric": self.evaluation.metric,
-                "higher_is_better": self.evaluation.higher_is_better, "data": self.data,
-                "train_args": self.train_args, "evaluation": asdict(self.evaluation)}
+        return {"experiment": data.parent.name if data.name == "bin" else data.name, "task": self.task,
+                "metric": self.evaluation.metric, "higher_is_better": self.evaluation.higher_is_better,
+                "data": self.data, "train_args": self.train_args, "evaluation": asdict(self.evaluation)}
 
     def _setup(self):
         """fairseq's config and task for the training arguments (dictionaries loaded once)."""

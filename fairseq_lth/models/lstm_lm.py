@@ -63,8 +63,9 @@ class LotteryLSTMLanguageModel(FairseqLanguageModel):
                 raise ValueError("--share-decoder-input-output-embed needs the same input and output dictionary "
                                  "(drop --output-dictionary-size)")
             if cfg.decoder_embed_dim != cfg.decoder_hidden_size:
-                raise ValueError(f"--share-decoder-input-output-embed needs --decoder-embed-dim "
-                                 f"({cfg.decoder_embed_dim}) equal to --decoder-hidden-size ({cfg.decoder_hidden_size})")
+                raise ValueError("--share-decoder-input-output-embed needs --decoder-embed-dim "
+                                 f"({cfg.decoder_embed_dim}) equal to --decoder-hidden-size "
+                                 f"({cfg.decoder_hidden_size})")
         return cls(LSTMDecoder(cfg, task.source_dictionary, len(task.target_dictionary)))
 
 
