@@ -81,6 +81,7 @@ class LotteryHooks:
         self.point = rewind.RewindPoint.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
         self.model: Optional[nn.Module] = None
         self.mask: Optional[sm.Mask] = None
+        self.density = 1.0
         self.enforcer: Optional[MaskEnforcer] = None
         self._fresh_model: Optional[Callable[[], nn.Module]] = None
         self._starts_at_rewind = False
@@ -111,8 +112,9 @@ class LotteryHooks:
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
             return
         self.mask = self._load_mask(model)
+        self.density = self.mask.density()  # logged every update: counted once
         self._starts_at_rewind = self._check_start()
-        logger.info(f"lottery ticket {cfg.lth_ticket}: density {self.mask.density():.4f} over "
+        logger.info(f"lottery ticket {cfg.lth_ticket}: density {self.density:.4f} over "
                     f"{len(self.mask)} tensors (scope {cfg.lth_scope}); "
                     + ("starting at the rewind point" if self._starts_at_rewind else "resuming"))
 
@@ -182,4 +184,4 @@ class LotteryHooks:
 
     def log_metrics(self) -> None:
         if self.mask is not None:
-            metrics.log_scalar("lth_density", self.mask.density(), round=4)
+            metrics.log_scalar("lth_density", self.density, round=4)
