@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 
 from .mask import Mask, ModelOrState
@@ -21,6 +20,7 @@ _CHUNK = 1 << 22
 _BUCKETS = 1 << 15  # top 16 bits of a non-negative float32 (the sign bit is always 0)
 _NONFINITE_BUCKET = 0x7F800000 >> 16  # keys from here up are inf or NaN
 _DEAD = _BUCKETS  # histogram slot for pruned entries, dropped after counting
+_LOW_OTHER = 1 << 16  # second histogram: slot for keys outside the threshold bucket
 
 
 def prune_global(model: ModelOrState, mask: Mask, rate: float) -> Mask:
@@ -90,12 +90,6 @@ class _Scanner:
                 yield name, magnitudes.view(torch.int32), flat_keep[start : start + _CHUNK], start
 
 
-def _bincount(values: torch.Tensor, minlength: int) -> torch.Tensor:
-    if values.is_cpu:  # numpy's bincount is several times faster than torch's on the CPU
-        return torch.from_numpy(np.bincount(values.numpy(), minlength=minlength))
-    return torch.bincount(values, minlength=minlength)
-
-
 def _drop_smallest(pairs, k: int) -> dict[str, torch.Tensor]:
     """New keep-masks for ``pairs`` with the ``k`` smallest surviving magnitudes removed."""
     if k == 0:
@@ -109,21 +103,26 @@ def _drop_smallest(pairs, k: int) -> dict[str, torch.Tensor]:
         top = torch.bitwise_right_shift(keys, 16, out=scan.ints[: keys.numel()])
         if not scan.dense[name]:
             torch.where(keep, top, dead, out=top)
-        counts = _bincount(top, _BUCKETS + 1)
+        counts = torch.bincount(top, minlength=_BUCKETS + 1)
         if counts[_NONFINITE_BUCKET:_DEAD].any():
             raise ValueError(f"parameter {name!r} holds inf or NaN values; cannot prune by magnitude")
-        hist += counts.to(device)
+        hist += counts
     bucket, below = _locate(hist[:_BUCKETS], k)
-    # Pass 2: gather the surviving keys of that bucket (a small set) and select inside it.
-    inside = []
+    # Pass 2: histogram of the low 16 bits of the surviving keys inside that bucket (others go to
+    # slot _LOW_OTHER); the bin of the (k - below)-th of them is the exact threshold.
+    other = torch.tensor(_LOW_OTHER, dtype=torch.int32, device=device)
+    low_hist = torch.zeros(_LOW_OTHER + 1, dtype=torch.int64, device=device)
     for name, keys, keep, _ in scan:
-        in_bucket = torch.eq(torch.bitwise_right_shift(keys, 16, out=scan.ints[: keys.numel()]), bucket,
-                             out=scan.flags[: keys.numel()])
-        inside.append(torch.masked_select(keys, in_bucket if scan.dense[name] else in_bucket.logical_and_(keep)))
-    inside = torch.cat(inside)
-    threshold = int(torch.kthvalue(inside.cpu(), k - below).values)
-    ties = int(torch.count_nonzero(inside == threshold))
-    ties_to_prune = k - below - int(torch.count_nonzero(inside < threshold))
+        n = keys.numel()
+        in_bucket = torch.eq(torch.bitwise_right_shift(keys, 16, out=scan.ints[:n]), bucket, out=scan.flags[:n])
+        if not scan.dense[name]:
+            in_bucket.logical_and_(keep)
+        low = torch.bitwise_and(keys, _LOW_OTHER - 1, out=scan.ints[:n])
+        low_hist += torch.bincount(torch.where(in_bucket, low, other, out=low), minlength=_LOW_OTHER + 1)
+    low_bits, below_in_bucket = _locate(low_hist[:_LOW_OTHER], k - below)
+    threshold = (bucket << 16) | low_bits
+    ties = int(low_hist[low_bits])
+    ties_to_prune = k - below - below_in_bucket
     # Pass 3: keep what lies above the threshold; ties at it are pruned in mask order.
     new = {name: torch.empty(keep.shape, dtype=torch.bool, device=device) for name, _, keep in pairs}
     compare = torch.gt if ties_to_prune == ties else torch.ge

@@ -32,11 +32,23 @@ def quantized_mlp(seed):
     return model
 
 
+def crowded_mlp(seed):
+    """Magnitudes in [1, 1.004) share their top 16 bits, with some exact duplicates: the selection
+    inside one bucket (the low 16 bits) decides everything."""
+    model = mlp(seed)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_((1 + torch.rand_like(p) / 256) * torch.sign(torch.randn_like(p)))
+            p.view(-1)[::5] = 1.001
+    return model
+
+
 @pytest.mark.parametrize("chunk", [7, 1 << 22])
 @pytest.mark.parametrize("seed", [0, 1])
-def test_prune_global_matches_stable_sort_reference_through_iterations(monkeypatch, chunk, seed):
+@pytest.mark.parametrize("weights", [quantized_mlp, crowded_mlp, mlp])
+def test_prune_global_matches_stable_sort_reference_through_iterations(monkeypatch, chunk, seed, weights):
     monkeypatch.setattr(prune_module, "_CHUNK", chunk)
-    model = quantized_mlp(seed)
+    model = weights(seed)
     mask = sm.Mask.dense(model)
     for _ in range(4):
         alive = mask.alive()
