@@ -6,6 +6,10 @@
 # LEVELS (20), TICKETS ("winning random_reinit"), SCOPES ("all no_embeddings"),
 # UPDATE_FREQ (16: Ott et al.'s batch of ~460k tokens on 8 GPUs; use 128 / number of GPUs).
 # fairseq-train uses every visible GPU through its own distributed training.
+# Disk: every unit keeps final.pt, its trained weights (fp32: about 0.25 GB for Base, 0.84 GB for
+# Big), so one seed and scope (1 dense + 20 levels x 2 tickets = 41 units) needs about 10 GB (Base)
+# or 35 GB (Big). The running unit's fairseq checkpoints (weights and Adam state, the last 5 kept
+# for averaging) come on top and are deleted once it is evaluated.
 set -euo pipefail
 DATA=${DATA:-data/wmt14_en_de/bin}
 RUNS=${RUNS:-runs}
