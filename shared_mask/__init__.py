@@ -2,7 +2,7 @@
 from .enforce import MaskGuard, enforce
 from .lottery import DENSE, TICKETS, LotteryConfig, Trainer, Unit, run_lottery, start_model, write_results
 from .mask import DensityReport, DensityRow, Mask
-from .prune import prune_global, prune_layerwise, prune_to_density
+from .prune import prune_global, prune_layerwise, prune_to_density, select_lowest
 from .random_ticket import random_mask_like, reinit_
 from .selection import SCOPES, embedding_parameters, prunable
 from .steps import Step, parse_step
@@ -11,7 +11,7 @@ __all__ = [
     "DENSE", "TICKETS", "SCOPES",
     "Mask", "DensityReport", "DensityRow", "MaskGuard", "enforce",
     "prunable", "embedding_parameters",
-    "prune_global", "prune_layerwise", "prune_to_density",
+    "prune_global", "prune_layerwise", "prune_to_density", "select_lowest",
     "random_mask_like", "reinit_",
     "LotteryConfig", "Trainer", "Unit", "run_lottery", "start_model", "write_results",
     "Step", "parse_step",

@@ -1,40 +1,65 @@
-"""Magnitude pruning: global (pooled over all masked tensors), layerwise, and one-shot to a density.
+"""Exact selection of the lowest-scoring surviving entries, and magnitude pruning built on it.
 
-The selection is exact and never sorts or concatenates the weights. Non-negative IEEE-754 floats
-order like their bit patterns read as integers, so |w| becomes an int32 key; a histogram of the top
-16 key bits finds the bucket holding the k-th smallest magnitude, a histogram of the low 16 bits
-inside that bucket finds the exact threshold, and a last pass writes the new mask. Ties at the
-threshold are pruned in mask order (parameter order, then flat index), so exactly k entries go:
-the same set as a stable sort of all surviving magnitudes. Tensors are read in chunks, so the extra
-memory is the new mask (1 byte per entry) plus a few chunk-sized buffers.
+``select_lowest`` removes exactly ``k`` surviving entries with the lowest scores; ties go in mask
+order (tensor order, then flat index), so it removes the same set as a stable sort of all surviving
+scores, without sorting or concatenating them. A strided sample of the scores brackets the k-th
+lowest value; one pass over the tensors then writes every entry above the bracket as kept, counts
+those below it and gathers the few inside it, whose stable sort settles the rest. When the sample
+misleads (a crowded or missed bracket), histograms of an order-preserving integer key narrow the
+range exactly before that pass is repeated. Tensors are read in chunks on their own device, so the
+extra memory is the new mask plus chunk buffers and the bracket. Magnitude pruning is this
+selection with the score ``|w|``, taken chunk by chunk.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
 from .mask import Mask, ModelOrState
 
-_CHUNK = 1 << 22
-_BUCKETS = 1 << 15  # top 16 bits of a non-negative float32 (the sign bit is always 0)
-_NONFINITE_BUCKET = 0x7F800000 >> 16  # keys from here up are inf or NaN
-_DEAD = _BUCKETS  # histogram slot for pruned entries, dropped after counting
-_LOW_OTHER = 1 << 16  # second histogram: slot for keys outside the threshold bucket
+_CHUNK = 1 << 18  # on the CPU: the working set of a chunk stays in the L2/L3 caches
+_CUDA_CHUNK = 1 << 24  # on a GPU: few kernel launches per tensor
+_BINS = 1 << 16  # histogram bins per narrowing pass
+_MARGIN = 5.0  # sample standard deviations on each side of the estimated rank
+_MIN_CAP = 1 << 16  # a bracket may gather this many entries, or 1/32 of the group if more
+_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def select_lowest(scores: Mapping[str, torch.Tensor], mask: Mask, counts: int | Sequence[int]) -> Mask:
+    """A new mask without the ``counts`` lowest-scoring surviving entries of ``mask``.
+
+    An int pools over every tensor of ``mask`` (global selection); a sequence gives one count per
+    tensor in mask order. ``scores[name]`` has the shape of ``mask[name]``, a floating dtype, finite
+    values where the mask keeps entries, and any device; it is read once per pass, one tensor at a
+    time, so a lazy Mapping never holds every tensor's scores at once.
+    """
+    def get(name: str) -> torch.Tensor:
+        try:
+            score = scores[name]
+        except KeyError:
+            raise ValueError(f"no scores for {name!r}") from None
+        if not isinstance(score, torch.Tensor) or score.dtype not in _FLOATS:
+            raise ValueError(f"scores for {name!r} must be a floating-point tensor, got {getattr(score, 'dtype', type(score))}")
+        if score.shape != mask[name].shape:
+            raise ValueError(f"scores for {name!r} have shape {tuple(score.shape)}, the mask {tuple(mask[name].shape)}")
+        return score.detach()
+
+    return _select(get, mask, counts, magnitude=False)
 
 
 def prune_global(model: ModelOrState, mask: Mask, rate: float) -> Mask:
     """Prune ``round(rate * alive)`` of the surviving entries with the smallest magnitudes, pooled
     over every tensor of ``mask``; per-tensor sparsity may therefore differ."""
     _check_fraction(rate, "pruning rate")
-    return _prune(model, mask, [_round(rate * mask.alive())], pooled=True)
+    return _prune_magnitudes(model, mask, _round(rate * mask.alive()))
 
 
 def prune_layerwise(model: ModelOrState, mask: Mask, rate: float) -> Mask:
     """Prune ``round(rate * alive)`` of the surviving entries inside every tensor separately."""
     _check_fraction(rate, "pruning rate")
-    counts = [_round(rate * int(torch.count_nonzero(t))) for _, t in mask.items()]
-    return _prune(model, mask, counts, pooled=False)
+    return _prune_magnitudes(model, mask, [_round(rate * int(torch.count_nonzero(t))) for _, t in mask.items()])
 
 
 def prune_to_density(model: ModelOrState, mask: Mask, density: float) -> Mask:
@@ -43,7 +68,12 @@ def prune_to_density(model: ModelOrState, mask: Mask, density: float) -> Mask:
     keep, alive = _round(density * mask.numel()), mask.alive()
     if keep > alive:
         raise ValueError(f"the mask is already sparser ({alive / mask.numel():.4f}) than the target density {density}")
-    return _prune(model, mask, [alive - keep], pooled=True)
+    return _prune_magnitudes(model, mask, alive - keep)
+
+
+def _prune_magnitudes(model: ModelOrState, mask: Mask, counts: int | list[int]) -> Mask:
+    params = mask.check(model)
+    return _select(lambda name: params[name].detach(), mask, counts, magnitude=True)
 
 
 def _round(x: float) -> int:
@@ -57,93 +87,252 @@ def _check_fraction(value: float, what: str, upper_inclusive: bool = False) -> N
         raise ValueError(f"{what} must be in {bound}, got {value!r}")
 
 
-def _prune(model: ModelOrState, mask: Mask, counts: list[int], pooled: bool) -> Mask:
-    params = mask.check(model)
-    pairs = [(name, params[name].detach(), keep) for name, keep in mask.items()]
-    groups = [pairs] if pooled else [[p] for p in pairs]
-    new = {}
+def _select(get: Callable[[str], torch.Tensor], mask: Mask, counts, magnitude: bool) -> Mask:
+    sources = [_Source(name, keep) for name, keep in mask.items()]
+    if isinstance(counts, int) and not isinstance(counts, bool):
+        groups, counts = [sources], [counts]
+    else:
+        counts = list(counts)
+        if len(counts) != len(sources):
+            raise ValueError(f"got {len(counts)} counts for a mask of {len(sources)} tensors")
+        groups = [[s] for s in sources]
     for group, k in zip(groups, counts):
-        new.update(_drop_smallest(group, k))
-    return Mask(new)
+        _check_count(group, k)
+        if k:
+            _drop_lowest(_Scan(group, get, magnitude), k)
+    return Mask({s.name: (s.keep.clone() if s.out is None else s.out.view(s.keep.shape).cpu()) for s in sources})
 
 
-class _Scanner:
-    """Walks the masked tensors chunk by chunk, turning |w| into int32 keys in reused buffers."""
+def _check_count(group: list["_Source"], k) -> None:
+    alive = sum(s.alive for s in group)
+    if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= alive:
+        where = f"{group[0].name!r}" if len(group) == 1 else "the mask"
+        raise ValueError(f"cannot remove {k!r} entries of {where}: {alive} survive")
 
-    def __init__(self, pairs):
-        self.pairs = pairs
-        size = min(_CHUNK, max(w.numel() for _, w, _ in pairs))
-        device = pairs[0][1].device
-        self._magnitudes = torch.empty(size, dtype=torch.float32, device=device)
-        self.ints = torch.empty(size, dtype=torch.int32, device=device)
-        self.flags = torch.empty(size, dtype=torch.bool, device=device)
-        self.dense = {name: bool(keep.all()) for name, _, keep in pairs}
+
+class _Source:
+    """One masked tensor: its keep-mask and, once selection has run on it, its new keep-mask."""
+
+    def __init__(self, name: str, keep: torch.Tensor):
+        self.name, self.keep = name, keep
+        self.alive = int(torch.count_nonzero(keep))
+        self.dense = self.alive == keep.numel()
+        self.out: torch.Tensor | None = None  # flat, on the scores' device
+        self.flat_keep: torch.Tensor | None = None
+        self.total: torch.Tensor | None = None  # sum of the scores: inf or NaN flags a tensor to check
+
+
+class _Scan:
+    """Reads the scores of one selection chunk by chunk as floats (``|w|`` for magnitudes) in reused
+    buffers, fp32 unless a tensor is fp64, so that order and ties are exact for every dtype."""
+
+    def __init__(self, sources: list[_Source], get: Callable[[str], torch.Tensor], magnitude: bool):
+        self.sources, self.get, self.magnitude = sources, get, magnitude
+        self.alive = sum(s.alive for s in sources)
+        self.numel = sum(s.keep.numel() for s in sources)
+        self.device: torch.device | None = None
+        self.dtype = torch.float32
+        self._buffer = self.flags = None
+
+    def tensor(self, source: _Source) -> torch.Tensor:
+        """The flat scores of ``source``; the first call per source fixes device and buffers."""
+        flat = self.get(source.name).reshape(-1)
+        if self.device is None:
+            self._start(flat)
+        if flat.device != self.device:
+            raise ValueError(f"scores for {source.name!r} are on {flat.device}, others on {self.device}: pool one device")
+        if flat.dtype == torch.float64 and self.dtype != torch.float64:
+            raise ValueError(f"scores for {source.name!r} are float64 while earlier tensors are not: use one precision")
+        if source.out is None:
+            source.out = torch.empty(flat.numel(), dtype=torch.bool, device=self.device)
+            source.flat_keep = source.keep.reshape(-1).to(self.device)
+        return flat
+
+    def _start(self, flat: torch.Tensor) -> None:
+        self.device = flat.device
+        self.dtype = torch.float64 if flat.dtype == torch.float64 else torch.float32
+        self.chunk = _CUDA_CHUNK if self.device.type == "cuda" else _CHUNK
+        size = min(self.chunk, max(s.keep.numel() for s in self.sources))
+        self._buffer = torch.empty(size, dtype=self.dtype, device=self.device)
+        self.flags = torch.empty(size, dtype=torch.bool, device=self.device)
+
+    def values(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """``x`` (or ``|x|``) as this scan's float dtype; into ``out`` unless ``x`` can be used as is."""
+        if x.dtype == self.dtype and not self.magnitude:
+            return x
+        if out is None:
+            out = torch.empty(x.shape, dtype=self.dtype, device=x.device)
+        if x.dtype == self.dtype:
+            return torch.abs(x, out=out)
+        out.copy_(x)
+        return out.abs_() if self.magnitude else out
 
     def __iter__(self):
-        """(name, keys, keep, offset) per chunk; ``keys`` is overwritten by the next chunk."""
-        for name, weights, keep in self.pairs:
-            flat_w, flat_keep = weights.reshape(-1), keep.reshape(-1).to(weights.device)
-            for start in range(0, flat_w.numel(), _CHUNK):
-                chunk = flat_w[start : start + _CHUNK]
-                magnitudes = self._magnitudes[: chunk.numel()]
-                torch.abs(chunk, out=magnitudes) if chunk.dtype == torch.float32 else magnitudes.copy_(chunk).abs_()
-                yield name, magnitudes.view(torch.int32), flat_keep[start : start + _CHUNK], start
+        """(source, start, values) per chunk in mask order; ``values`` is overwritten by the next."""
+        for source in self.sources:
+            flat = self.tensor(source)
+            for start in range(0, flat.numel(), self.chunk):
+                chunk = flat[start : start + self.chunk]
+                yield source, start, self.values(chunk, self._buffer[: chunk.numel()])
+
+    def keep(self, source: _Source, start: int, n: int) -> torch.Tensor:
+        return source.flat_keep[start : start + n]
+
+    def split(self, source: _Source, start: int, values: torch.Tensor, lo: float, hi: float):
+        """Set the chunk of ``source.out`` to its survivors above ``hi``; return it and the flags
+        (overwritten by the next chunk) of its survivors in [lo, hi], for ``lo <= hi``."""
+        n = values.numel()
+        out = torch.gt(values, hi, out=source.out[start : start + n])
+        inside = torch.ge(values, lo, out=self.flags[:n])
+        if not source.dense:
+            keep = self.keep(source, start, n)
+            out.logical_and_(keep)
+            inside.logical_and_(keep)
+        return out, inside.logical_xor_(out)  # out is a subset of inside
+
+    # -- order-preserving integer keys, for the exact narrowing ------------------------------------
+    def keys(self, values: torch.Tensor) -> torch.Tensor:
+        """Integer keys ordered like the floats (-0.0 and 0.0 share key 0): negative floats get
+        minus the bits of their magnitude."""
+        bits = values.view(torch.int64 if self.dtype == torch.float64 else torch.int32)
+        sign_off = bits & torch.iinfo(bits.dtype).max
+        return torch.where(bits < 0, sign_off.neg(), bits)
+
+    def key_of(self, value: float) -> int:
+        return int(self.keys(torch.tensor([value], dtype=self.dtype))[0])
+
+    def value_of(self, key: int) -> float:
+        bits = key if key >= 0 else -key - (1 << (63 if self.dtype == torch.float64 else 31))
+        key_dtype = torch.int64 if self.dtype == torch.float64 else torch.int32
+        return float(torch.tensor([bits], dtype=key_dtype).view(self.dtype)[0])
 
 
-def _drop_smallest(pairs, k: int) -> dict[str, torch.Tensor]:
-    """New keep-masks for ``pairs`` with the ``k`` smallest surviving magnitudes removed."""
-    if k == 0:
-        return {name: keep.clone() for name, _, keep in pairs}
-    scan = _Scanner(pairs)
-    device = pairs[0][1].device
-    # Pass 1: histogram of the top 16 bits over surviving entries (pruned ones go to slot _DEAD).
-    dead = torch.tensor(_DEAD, dtype=torch.int32, device=device)
-    hist = torch.zeros(_BUCKETS + 1, dtype=torch.int64, device=device)
-    for name, keys, keep, _ in scan:
-        top = torch.bitwise_right_shift(keys, 16, out=scan.ints[: keys.numel()])
-        if not scan.dense[name]:
-            torch.where(keep, top, dead, out=top)
-        counts = torch.bincount(top, minlength=_BUCKETS + 1)
-        if counts[_NONFINITE_BUCKET:_DEAD].any():
-            raise ValueError(f"parameter {name!r} holds inf or NaN values; cannot prune by magnitude")
-        hist += counts
-    bucket, below = _locate(hist[:_BUCKETS], k)
-    # Pass 2: histogram of the low 16 bits of the surviving keys inside that bucket (others go to
-    # slot _LOW_OTHER); the bin of the (k - below)-th of them is the exact threshold.
-    other = torch.tensor(_LOW_OTHER, dtype=torch.int32, device=device)
-    low_hist = torch.zeros(_LOW_OTHER + 1, dtype=torch.int64, device=device)
-    for name, keys, keep, _ in scan:
-        n = keys.numel()
-        in_bucket = torch.eq(torch.bitwise_right_shift(keys, 16, out=scan.ints[:n]), bucket, out=scan.flags[:n])
-        if not scan.dense[name]:
-            in_bucket.logical_and_(keep)
-        low = torch.bitwise_and(keys, _LOW_OTHER - 1, out=scan.ints[:n])
-        low_hist += torch.bincount(torch.where(in_bucket, low, other, out=low), minlength=_LOW_OTHER + 1)
-    low_bits, below_in_bucket = _locate(low_hist[:_LOW_OTHER], k - below)
-    threshold = (bucket << 16) | low_bits
-    ties = int(low_hist[low_bits])
-    ties_to_prune = k - below - below_in_bucket
-    # Pass 3: keep what lies above the threshold; ties at it are pruned in mask order.
-    new = {name: torch.empty(keep.shape, dtype=torch.bool, device=device) for name, _, keep in pairs}
-    compare = torch.gt if ties_to_prune == ties else torch.ge
-    for name, keys, keep, start in scan:
-        kept = compare(keys, threshold, out=new[name].view(-1)[start : start + keys.numel()])
-        if not scan.dense[name]:
-            kept.logical_and_(keep)
-    if 0 < ties_to_prune < ties:
-        for name, keys, keep, start in scan:
-            found = torch.eq(keys, threshold, out=scan.flags[: keys.numel()]).logical_and_(keep).nonzero().squeeze(1)
-            new[name].view(-1)[start + found[:ties_to_prune]] = False
-            ties_to_prune -= min(ties_to_prune, found.numel())
-            if ties_to_prune == 0:
-                break
-    return {name: t.cpu() for name, t in new.items()}
+class _Bracket:
+    """What one pass learnt about the survivors inside [lo, hi]: how many lie above, inside and
+    below it, and (unless more than ``cap``) the values and flat indices of those inside."""
+
+    def __init__(self, lo: float, hi: float, above: int, count: int, parts: list | None, alive: int):
+        self.lo, self.hi, self.above, self.count, self.parts = lo, hi, above, count, parts
+        self.below = alive - above - count
 
 
-def _locate(hist: torch.Tensor, k: int) -> tuple[int, int]:
-    """The bin holding the k-th smallest entry (1-based) and how many entries lie in lower bins."""
-    cumulative = torch.cumsum(hist, 0)
-    if k > int(cumulative[-1]):
-        raise ValueError(f"cannot prune {k} entries: only {int(cumulative[-1])} survive")
-    index = int(torch.searchsorted(cumulative, torch.tensor(k, device=hist.device)))
-    return index, int(cumulative[index - 1]) if index > 0 else 0
+def _drop_lowest(scan: _Scan, k: int) -> None:
+    """Write each source's ``out``: its keep-mask without the group's ``k`` lowest survivors."""
+    cap = max(_MIN_CAP, scan.numel // 32)
+    bracket = _gather(scan, *_sample_bracket(scan, k), cap)
+    _check_finite(scan)
+    if bracket.below < k <= bracket.below + bracket.count and bracket.parts is not None:
+        return _settle(bracket, k - bracket.below)
+    low, high, below, n = _known_range(scan, bracket, k)
+    while n > cap and low < high:
+        low, high, below, n = _narrow(scan, low, high, below, k)
+    if n > cap:
+        return _prune_ties(scan, scan.value_of(low), k - below)
+    bracket = _gather(scan, scan.value_of(low), scan.value_of(high), cap)
+    _settle(bracket, k - bracket.below)
+
+
+def _sample_bracket(scan: _Scan, k: int) -> tuple[float, float]:
+    """Values that bracket the k-th lowest survivor with high probability: order statistics of
+    survivors at a fixed odd stride, ``_MARGIN`` binomial standard deviations either side."""
+    stride = max(1, round(scan.numel ** (1 / 3) / 2)) | 1
+    parts, offset = [], 0
+    for source in scan.sources:
+        first = -offset % stride
+        sample = scan.values(scan.tensor(source)[first::stride])
+        parts.append(sample if source.dense else sample[source.flat_keep[first::stride]])
+        offset += source.keep.numel()
+    sample = torch.sort(torch.cat(parts)).values
+    n, p = sample.numel(), k / scan.alive
+    margin = _MARGIN * math.sqrt(n * p * (1 - p)) + 8
+    i_lo, i_hi = math.floor(p * n - margin), math.ceil(p * n + margin)
+    lo = float(sample[i_lo]) if i_lo >= 0 else -math.inf
+    hi = float(sample[i_hi]) if i_hi < n else math.inf
+    return lo, hi
+
+
+def _gather(scan: _Scan, lo: float, hi: float, cap: int) -> _Bracket:
+    """One pass: ``out`` = survivors above ``hi``; gather the survivors in [lo, hi] (values and flat
+    indices, in mask order) unless there are more than ``cap``; sum values to spot inf/NaN."""
+    above = torch.zeros((), dtype=torch.int64, device=scan.device)
+    parts, count = [], 0
+    for source in scan.sources:
+        source.total = torch.zeros((), dtype=scan.dtype, device=scan.device)
+    for source, start, values in scan:
+        out, inside = scan.split(source, start, values, lo, hi)
+        above += torch.count_nonzero(out)
+        source.total += values.sum()
+        index = inside.nonzero().squeeze(1)
+        count += index.numel()
+        if parts is not None and index.numel():
+            parts.append((source, index + start, values[index]))
+            parts = parts if count <= cap else None
+    return _Bracket(lo, hi, int(above), count, parts, scan.alive)
+
+
+def _check_finite(scan: _Scan) -> None:
+    """Raise if a surviving score is inf or NaN; only tensors whose sum is not finite are reread."""
+    totals = torch.stack([s.total for s in scan.sources]).isfinite().tolist()
+    for source, finite in zip(scan.sources, totals):
+        if finite:
+            continue
+        flat = scan.tensor(source)
+        for start in range(0, flat.numel(), scan.chunk):
+            chunk = flat[start : start + scan.chunk]
+            bad = ~torch.isfinite(chunk)
+            if not source.dense:
+                bad.logical_and_(scan.keep(source, start, chunk.numel()))
+            if bad.any():
+                what = "parameter" if scan.magnitude else "scores for"
+                raise ValueError(f"{what} {source.name!r} holds inf or NaN values; cannot select the lowest")
+
+
+def _settle(bracket: _Bracket, r: int) -> None:
+    """Keep the bracket's survivors except its ``r`` lowest (a stable sort: ties in mask order)."""
+    values = torch.cat([v for _, _, v in bracket.parts])
+    kept = torch.ones(values.numel(), dtype=torch.bool, device=values.device)
+    kept[torch.sort(values, stable=True).indices[:r]] = False
+    for (source, index, _), part in zip(bracket.parts, kept.split([i.numel() for _, i, _ in bracket.parts])):
+        source.out[index[part]] = True
+
+
+def _known_range(scan: _Scan, bracket: _Bracket, k: int) -> tuple[int, int, int, int]:
+    """The key range [low, high] holding the k-th lowest survivor after a pass that did not settle
+    it, with the survivors below it and inside it."""
+    if k <= bracket.below:
+        return scan.key_of(-math.inf), scan.key_of(bracket.lo) - 1, 0, bracket.below
+    if k > bracket.below + bracket.count:
+        return scan.key_of(bracket.hi) + 1, scan.key_of(math.inf), bracket.below + bracket.count, bracket.above
+    return scan.key_of(bracket.lo), scan.key_of(bracket.hi), bracket.below, bracket.count
+
+
+def _narrow(scan: _Scan, low: int, high: int, below: int, k: int) -> tuple[int, int, int, int]:
+    """One histogram pass over the keys in [low, high] (at most ``_BINS`` bins of equal width):
+    the bin holding the k-th lowest survivor, with the survivors below it and inside it."""
+    shift = 0
+    while (high >> shift) - (low >> shift) >= _BINS:
+        shift += 1
+    base, bins = low >> shift, (high >> shift) - (low >> shift) + 1
+    hist = torch.zeros(bins + 1, dtype=torch.int64, device=scan.device)
+    for source, start, values in scan:
+        keys = scan.keys(values)
+        inside = (keys >= low).logical_and_(keys <= high)
+        if not source.dense:
+            inside.logical_and_(scan.keep(source, start, values.numel()))
+        slots = torch.where(inside, (keys >> shift) - base, bins)
+        hist += torch.bincount(slots, minlength=bins + 1)
+    cumulative = torch.cumsum(hist[:bins], 0)
+    b = int(torch.searchsorted(cumulative, torch.tensor(k - below, device=scan.device)))
+    before = int(cumulative[b - 1]) if b else 0
+    return max(low, (base + b) << shift), min(high, ((base + b + 1) << shift) - 1), below + before, int(hist[b])
+
+
+def _prune_ties(scan: _Scan, value: float, r: int) -> None:
+    """``out`` = survivors above ``value`` and those equal to it but the first ``r``, in mask order:
+    for a threshold shared by more survivors than a bracket may gather."""
+    done = torch.zeros((), dtype=torch.int64, device=scan.device)
+    for source, start, values in scan:
+        out, ties = scan.split(source, start, values, value, value)
+        rank = torch.cumsum(ties, 0).add_(done)
+        done = rank[-1]
+        out.logical_or_(torch.gt(rank, r).logical_and_(ties))
