@@ -1,6 +1,6 @@
 """The lottery loop: iterative (or one-shot) pruning with rewinding, over seeds, levels and tickets.
 
-A domain supplies a :class:`Trainer`; the loop owns the run folder (see DESIGN.md)::
+A domain supplies a :class:`Trainer`; the loop owns the run folder (see docs/design.md)::
 
     RUN/config.json
     RUN/seed_<s>/init<suffix>, rewind<suffix>
@@ -30,13 +30,11 @@ from tqdm.auto import tqdm
 
 from .files import atomic_write, write_json, write_text
 from .mask import Mask
-from .prune import prune_global, prune_to_density
-from .random_ticket import random_mask_like
+from .pruning import PRUNING
 from .selection import SCOPES, prunable
 from .steps import Step, parse_step
+from .tickets import DENSE, TICKETS, WINNING, Start, ticket_kind
 
-TICKETS = ("winning", "random_reinit", "random_mask")
-DENSE = "dense"
 SCHEDULES = ("iterative", "oneshot")
 RESULT_COLUMNS = ("seed", "level", "density", "fraction_pruned", "ticket", "metric", "value")
 # Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run.
@@ -47,15 +45,27 @@ _EXTENSIBLE = ("seeds", "levels", "tickets")
 class LotteryConfig:
     """How tickets are found: ``levels`` pruning rounds of ``rate``, rewinding to ``rewind``."""
 
-    levels: int = 20
-    rate: float = 0.2
-    seeds: list[int] = field(default_factory=lambda: [0, 1, 2])
-    tickets: list[str] = field(default_factory=lambda: ["winning", "random_reinit"])
-    schedule: str = "iterative"
-    rewind: str = "0"
-    scope: str = "all"
-    include: list[str] | None = None
-    exclude: list[str] | None = None
+    levels: int = field(default=20, metadata={"help": "pruning levels after the dense level 0"})
+    rate: float = field(default=0.2, metadata={"help": "fraction of the surviving weights pruned at each level"})
+    seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"help": "one pruning chain per seed"})
+    tickets: list[str] = field(default_factory=lambda: ["winning", "random_reinit"], metadata={
+        "help": "ticket kinds trained at every pruned level", "choices": TICKETS})
+    schedule: str = field(default="iterative", metadata={
+        "help": "iterative: prune the previous level's winning ticket; oneshot: prune the dense network "
+                "straight to each level's density", "choices": SCHEDULES})
+    rewind: str = field(default="0", metadata={
+        "help": "late-rewinding point of the dense run that tickets restart from: 0 (the initialization), "
+                "<N>it / <N>batches / <N>updates, or <N>ep"})
+    scope: str = field(default="all", metadata={
+        "help": "prunable parameters: all (biases, norms and embeddings included), weights (tensors of 2+ "
+                "dimensions), no_embeddings (embedding tables and output projections stay dense)",
+        "choices": SCOPES})
+    include: list[str] | None = field(default=None, metadata={
+        "help": "regexes: prune only the parameters whose names match one of them (within the scope)"})
+    exclude: list[str] | None = field(default=None, metadata={
+        "help": "regexes: leave the parameters whose names match one of them dense"})
+    pruning: str = field(default="global_magnitude", metadata={
+        "help": "how a level's mask is chosen from trained weights", "choices": PRUNING})
 
     def __post_init__(self):
         if not isinstance(self.levels, int) or self.levels < 0:
@@ -71,11 +81,13 @@ class LotteryConfig:
             raise ValueError(f"tickets must be distinct names from {', '.join(TICKETS)}; got {self.tickets!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
-        if self.schedule == "iterative" and "winning" not in self.tickets:
-            raise ValueError("the iterative schedule prunes the winning ticket of each level: include 'winning' in tickets")
+        if self.schedule == "iterative" and WINNING not in self.tickets:
+            raise ValueError(f"the iterative schedule prunes the {WINNING} ticket of each level: "
+                             f"include '{WINNING}' in tickets")
         self.rewind = str(parse_step(self.rewind))
         if self.scope not in SCOPES:
             raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
+        PRUNING[self.pruning]  # an unknown strategy is a ValueError naming the known ones
 
     def density(self, level: int) -> float:
         """Target density of ``level``: (1 - rate) ** level."""
@@ -88,8 +100,8 @@ class Unit:
 
     seed: int
     level: int
-    ticket: str  # "dense" at level 0, else one of TICKETS
-    mask: Mask  # the mask to train under (random positions for random_mask)
+    ticket: str  # "dense" at level 0, else a name registered in TICKETS
+    mask: Mask  # the mask to train under (the kind's derive_mask of the level's mask)
     dir: Path  # the unit's folder: final weights, metrics.json, tb/
     init_path: Path  # W_0 of this seed
     rewind_path: Path  # W_j of this seed: read by tickets, written by the dense unit (see capture_rewind)
@@ -149,15 +161,13 @@ def _is_tied_alias(model: nn.Module, name: str) -> bool:
 
 
 def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
-    """The ticket's starting model with ``unit.mask`` applied.
-
-    dense: W_0; winning and random_mask: the rewind weights W_j; random_reinit: a fresh
-    initialization from ``unit.ticket_seed``.
-    """
-    if unit.ticket == "random_reinit":
+    """The ticket's starting model (as its kind says: W_0, the rewind weights W_j, or a fresh
+    initialization from ``unit.ticket_seed``) with ``unit.mask`` applied."""
+    start = ticket_kind(unit.ticket).start
+    if start is Start.REINIT:
         model = trainer.build_model(unit.ticket_seed)
     else:
-        model = trainer.load_weights(unit.init_path if unit.ticket == DENSE else unit.rewind_path,
+        model = trainer.load_weights(unit.init_path if start is Start.INIT else unit.rewind_path,
                                      trainer.build_model(unit.seed))
     unit.mask.apply_(model)
     return model
@@ -185,10 +195,9 @@ def _run_seed(trainer: Trainer, config: LotteryConfig, out: Path, seed: int, bar
 
     def unit(level: int, ticket: str, mask: Mask) -> Unit:
         unit_dir = _level_dir(out, seed, level) / ticket
-        ticket_seed = 1_000_003 * (seed + 1) + 1_009 * level + (TICKETS.index(ticket) if ticket in TICKETS else 0)
-        if ticket == "random_mask":
-            mask = random_mask_like(mask, ticket_seed)
-        return Unit(seed, level, ticket, mask, unit_dir, init_path, rewind_path,
+        kind = ticket_kind(ticket)
+        ticket_seed = kind.ticket_seed(seed, level)
+        return Unit(seed, level, ticket, kind.derive_mask(mask, ticket_seed), unit_dir, init_path, rewind_path,
                     unit_dir / f"final{trainer.suffix}", ticket_seed,
                     capture_rewind=rewind if ticket == DENSE and not rewind.is_zero else None)
 
@@ -199,18 +208,20 @@ def _run_seed(trainer: Trainer, config: LotteryConfig, out: Path, seed: int, bar
     if not rewind_path.exists():
         raise RuntimeError(f"the dense run of seed {seed} ended before the rewind point {config.rewind}; "
                            "train longer or rewind earlier")
+    strategy = PRUNING[config.pruning]
     mask = dense_mask
     for level in range(1, config.levels + 1):
         previous = mask
-        source = unit(level - 1, DENSE if level == 1 else "winning", previous).final_path
         if config.schedule == "oneshot":
             source = unit(0, DENSE, dense_mask).final_path
+        else:
+            source = unit(level - 1, DENSE if level == 1 else WINNING, previous).final_path
 
         def prune() -> Mask:
             model = trainer.load_weights(source, trainer.build_model(seed))
             if config.schedule == "oneshot":
-                return prune_to_density(model, dense_mask, config.density(level))
-            return prune_global(model, previous, config.rate)
+                return strategy.prune_to_density(model, dense_mask, config.density(level))
+            return strategy.prune(model, previous, config.rate)
 
         mask = _level_mask(out, seed, level, prune)
         for ticket in config.tickets:
@@ -294,11 +305,14 @@ def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) ->
 
 def _differences(existing: dict, wanted: dict) -> list[str]:
     found = []
+    # A lottery field added after a folder was written holds its default there.
+    added_since = {"lottery": asdict(LotteryConfig()), "trainer": {}}
     for section in ("lottery", "trainer"):
         old, new = existing.get(section, {}), wanted[section]
         for key in sorted(set(old) | set(new)):
             if section == "lottery" and key in _EXTENSIBLE:
                 continue
-            if old.get(key) != new.get(key):
-                found.append(f"{section}.{key}: {old.get(key)!r} in the folder, {new.get(key)!r} now")
+            before = old.get(key, added_since[section].get(key))
+            if before != new.get(key):
+                found.append(f"{section}.{key}: {before!r} in the folder, {new.get(key)!r} now")
     return found

@@ -16,18 +16,13 @@ from matplotlib.ticker import NullFormatter, NullLocator
 
 from ..files import atomic_write
 from .mask_stats import ALL
-from .runs import WINNING
+from ..tickets import DENSE_TICKET, TICKETS, WINNING
 
 METRIC_LABELS = {"ticket_reward": "ticket reward", "bleu": "BLEU", "test_log_ppl": "test log perplexity",
                  "valid_loss": "validation loss"}
-# (label, colour, line style) per ticket: winning blue, random red, the dense network gray.
-TICKET_STYLES = {
-    "winning": ("winning ticket", "tab:blue", "-"),
-    "random_reinit": ("random ticket (reinit)", "tab:red", "-"),
-    "random_mask": ("random ticket (random mask)", "tab:red", "--"),
-}
-OTHER_TICKET_STYLE = (None, "tab:purple", ":")
-COMPARE_LINESTYLES = {"winning": "-", "random_reinit": "--", "random_mask": ":"}
+# A ticket kind the reading process does not know (registered only in the run's own program).
+UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE = "tab:purple", ":"
+COMPARE_LINESTYLES = ("-", "--", ":", "-.")  # overlays: by the kind's place in the registry
 MAX_TICKS = 8
 
 
@@ -78,20 +73,34 @@ def _draw_ticket(ax, summary, ticket, label, color, linestyle):
     return line
 
 
+def ticket_style(ticket):
+    """(label, colour, line style) of a ticket kind, as its registry entry gives them."""
+    if ticket in TICKETS:
+        kind = TICKETS[ticket]
+        return kind.label, kind.color, kind.linestyle
+    return ticket, UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE
+
+
+def _compare_linestyle(ticket):
+    known = TICKETS.names()
+    return COMPARE_LINESTYLES[min(known.index(ticket), 3)] if ticket in known else COMPARE_LINESTYLES[-1]
+
+
 def _plotted_tickets(summary):
     return [t for t in [WINNING, *summary.random_tickets] if summary.series(t)[0]]
 
 
 def ticket_figure(summary):
-    """One run: winning (blue) vs random (red) tickets, mean +- std over seeds, dense in gray."""
+    """One run: every ticket kind in its registry style (winning blue, random red), mean +- std over
+    seeds, the dense network as a horizontal line."""
     run = summary.run
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
     ax = fig.add_subplot()
     for ticket in _plotted_tickets(summary):
-        label, color, linestyle = TICKET_STYLES.get(ticket, OTHER_TICKET_STYLE)
-        _draw_ticket(ax, summary, ticket, label or ticket, color, linestyle)
+        _draw_ticket(ax, summary, ticket, *ticket_style(ticket))
     if summary.dense is not None:
-        ax.axhline(summary.dense.mean, color="gray", linewidth=1.5, label="dense network", gid="dense")
+        ax.axhline(summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=DENSE_TICKET.label,
+                   gid=DENSE_TICKET.name)
     _finish_metric_axes(ax, [summary], run.experiment, legend_size="small")
     missing = len(run.missing_units())
     if missing:
@@ -107,8 +116,7 @@ def compare_figure(summaries, labels):
     colors = [f"C{i % 10}" for i in range(len(summaries))]
     for summary, label, color in zip(summaries, labels, colors):
         for ticket in _plotted_tickets(summary):
-            line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color,
-                                COMPARE_LINESTYLES.get(ticket, "-."))
+            line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color, _compare_linestyle(ticket))
             line.set_gid(f"{summary.run.name}:{ticket}")
         if summary.dense is not None:
             ax.axhline(summary.dense.mean, color=color, linestyle=(0, (1, 2)), linewidth=1,

@@ -1,4 +1,4 @@
-"""Loading and validating one run folder (the layout is in DESIGN.md, "The lottery loop").
+"""Loading and validating one run folder (the layout is in docs/design.md, "The run folder").
 
 Where the results come from, explicitly:
 - `results.csv` is the source of truth for every unit it holds (a later row for the same
@@ -12,9 +12,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..lottery import DENSE, RESULT_COLUMNS
-
-WINNING = "winning"
+from ..lottery import RESULT_COLUMNS
+from ..tickets import DENSE
 
 # Direction of the known metrics. An unknown metric counts as higher-is-better unless the
 # config says otherwise with `trainer.higher_is_better`.

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from .output import csv_text, write_utf8
-from .runs import DENSE, WINNING
+from ..tickets import DENSE, WINNING
 
 SETTINGS_SHOWN = ("schedule", "rewind", "scope", "rate", "levels", "seeds")
 

@@ -20,7 +20,7 @@ class MLPTrainer(sm.Trainer):
         g = torch.Generator().manual_seed(0)
         self.x = torch.randn(BATCHES_PER_EPOCH * 32, 10, generator=g)
         self.y = (self.x @ torch.randn(10, 3, generator=g)).argmax(1)
-        self.calls, self.starts = [], {}
+        self.calls, self.starts, self.units = [], {}, {}
 
     def config(self):
         return {"experiment": "synthetic-mlp", "metric": "valid_loss", "epochs": self.epochs}
@@ -34,6 +34,7 @@ class MLPTrainer(sm.Trainer):
         if key == self.fail_at:
             raise KeyboardInterrupt("simulated crash")
         model = sm.start_model(self, unit)
+        self.units[key] = unit
         self.starts[key] = {n: p.detach().clone() for n, p in model.named_parameters()}
         optimizer = torch.optim.SGD(model.parameters(), lr=0.2, momentum=0.9)
         sm.enforce(model, unit.mask, optimizer)
@@ -105,7 +106,11 @@ def test_results_csv_has_one_row_per_unit_with_the_level_density(finished):
         assert density == pytest.approx(0.8 ** int(row["level"]), abs=1e-3)
         assert float(row["fraction_pruned"]) == pytest.approx(1 - density)
         assert row["metric"] == "valid_loss" and float(row["value"]) > 0
-        assert row["ticket"] == ("dense" if row["level"] == "0" else row["ticket"])
+    for seed in ("0", "1"):
+        assert [r["ticket"] for r in rows if r["seed"] == seed and r["level"] == "0"] == ["dense"]
+        for level in ("1", "2"):
+            tickets = [r["ticket"] for r in rows if r["seed"] == seed and r["level"] == level]
+            assert sorted(tickets) == ["random_mask", "random_reinit", "winning"]
 
 
 def test_each_mask_is_pruned_from_the_previous_winning_ticket(finished):
@@ -127,10 +132,13 @@ def test_tickets_start_as_specified_and_stay_pruned(finished):
     winning = trainer.starts[(seed, level, "winning")]
     reinit = trainer.starts[(seed, level, "random_reinit")]
     shuffled = trainer.starts[(seed, level, "random_mask")]
+    shuffled_mask = trainer.units[(seed, level, "random_mask")].mask
     for name, keep in mask.items():
         assert torch.equal(winning[name], rewind[name] * keep)  # rewound weights under the mask
         assert (reinit[name][~keep] == 0).all()
-        assert int((shuffled[name] != 0).sum()) <= int(keep.sum())  # same count, other positions
+        # rewound weights under random positions, with the level's count in every tensor
+        assert int(shuffled_mask[name].sum()) == int(keep.sum())
+        assert torch.equal(shuffled[name], rewind[name] * shuffled_mask[name])
     assert not torch.equal(rewind["0.weight"], init["0.weight"])  # late rewinding: W_j, not W_0
     assert not torch.equal(reinit["0.weight"], winning["0.weight"])
     assert not torch.equal(shuffled["0.weight"] != 0, winning["0.weight"] != 0)

@@ -1,0 +1,118 @@
+"""Pruning strategies: how a level's mask is derived from trained weights.
+
+``LotteryConfig.pruning`` names one entry of :data:`PRUNING`. Built in: ``global_magnitude`` (the
+paper's, pooled over every prunable tensor) and ``layerwise_magnitude`` (the same fraction inside each
+tensor). A new criterion that scores entries is one subclass of :class:`ScorePruning` and one
+``PRUNING.register(...)``; it goes through the same exact, tie-stable selection as magnitudes::
+
+    class RelativeMagnitude(sm.ScorePruning):
+        name = "relative_magnitude"
+
+        def score(self, name, weight):   # the lowest scores are pruned
+            return weight.abs() / weight.abs().mean()
+
+    sm.PRUNING.register(RelativeMagnitude())
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+
+import torch
+
+from .mask import Mask, ModelOrState
+from .prune import _check_fraction, _round, prune_global, prune_layerwise, prune_to_density, select_lowest
+from .registry import Registry
+
+
+class PruningStrategy(ABC):
+    """Turns trained weights and the current mask into the next, sparser mask."""
+
+    name: str
+
+    @abstractmethod
+    def prune(self, model: ModelOrState, mask: Mask, rate: float) -> Mask:
+        """Iterative step: remove ``rate`` of the entries ``mask`` keeps."""
+
+    @abstractmethod
+    def prune_to_density(self, model: ModelOrState, mask: Mask, density: float) -> Mask:
+        """One-shot: keep ``density`` of all the entries ``mask`` covers."""
+
+
+class GlobalMagnitude(PruningStrategy):
+    """The smallest magnitudes pooled over every tensor of the mask (the paper's)."""
+
+    name = "global_magnitude"
+
+    def prune(self, model, mask, rate):
+        return prune_global(model, mask, rate)
+
+    def prune_to_density(self, model, mask, density):
+        return prune_to_density(model, mask, density)
+
+
+class ScorePruning(PruningStrategy):
+    """Prunes the lowest ``score`` values: pooled over all tensors, or per tensor when ``pooled`` is False.
+
+    Subclasses define :meth:`score`; the selection is exact (exactly ``round(rate * alive)`` entries
+    go) and ties fall in parameter order, then flat index.
+    """
+
+    pooled: bool = True
+
+    @abstractmethod
+    def score(self, name: str, weight: torch.Tensor) -> torch.Tensor:
+        """Per-entry scores of parameter ``name`` (the shape of ``weight``; finite floats)."""
+
+    def prune(self, model, mask, rate):
+        _check_fraction(rate, "pruning rate")
+        if self.pooled:
+            counts = _round(rate * mask.alive())
+        else:
+            counts = [_round(rate * int(torch.count_nonzero(keep))) for _, keep in mask.items()]
+        return select_lowest(_Scores(self, mask.check(model)), mask, counts)
+
+    def prune_to_density(self, model, mask, density):
+        _check_fraction(density, "target density", upper_inclusive=True)
+        if self.pooled:
+            counts = mask.alive() - _round(density * mask.numel())
+        else:
+            counts = [int(torch.count_nonzero(keep)) - _round(density * keep.numel()) for _, keep in mask.items()]
+        if min([counts] if self.pooled else counts) < 0:
+            raise ValueError(f"the mask is already sparser than the target density {density}")
+        return select_lowest(_Scores(self, mask.check(model)), mask, counts)
+
+
+class LayerwiseMagnitude(ScorePruning):
+    """The smallest magnitudes inside each tensor separately: every tensor loses the same fraction."""
+
+    name = "layerwise_magnitude"
+    pooled = False
+
+    def score(self, name, weight):
+        return weight.detach().abs()
+
+    def prune(self, model, mask, rate):
+        return prune_layerwise(model, mask, rate)
+
+
+class _Scores(Mapping):
+    """Scores computed one tensor at a time when the selection asks for them (never all at once)."""
+
+    def __init__(self, strategy: ScorePruning, params: dict[str, torch.Tensor]):
+        self.strategy, self.params = strategy, params
+
+    def __getitem__(self, name: str) -> torch.Tensor:
+        with torch.no_grad():
+            return self.strategy.score(name, self.params[name].detach())
+
+    def __iter__(self):
+        return iter(self.params)
+
+    def __len__(self) -> int:
+        return len(self.params)
+
+
+PRUNING: Registry[PruningStrategy] = Registry("pruning strategy")
+for _strategy in (GlobalMagnitude(), LayerwiseMagnitude()):
+    PRUNING.register(_strategy)

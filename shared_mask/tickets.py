@@ -1,0 +1,93 @@
+"""Ticket kinds: where a ticket's weights start, how its mask derives from the level's, how it is drawn.
+
+Every place that treats tickets differently (the lottery loop, the fairseq hooks and IMP driver,
+the report) looks the kind up in :data:`TICKETS` by the name stored in the run folder. Adding a kind
+is one subclass of :class:`TicketKind` and one ``TICKETS.register(...)``::
+
+    class ShuffledWinner(sm.TicketKind):
+        name, label, color, linestyle = "shuffled", "winning mask, shuffled per tensor", "tab:green", "-."
+        start = sm.Start.REWIND
+
+        def derive_mask(self, mask, seed):
+            return sm.random_mask_like(mask, seed)
+
+    sm.TICKETS.register(ShuffledWinner())
+"""
+from __future__ import annotations
+
+import enum
+import zlib
+
+from .mask import Mask
+from .random_ticket import random_mask_like
+from .registry import Registry
+
+
+class Start(enum.Enum):
+    """The weights a ticket starts training from."""
+
+    INIT = "init"  # W_0 of the seed
+    REWIND = "rewind"  # W_j, the late-rewinding point of the dense run (W_0 when j = 0)
+    REINIT = "reinit"  # a fresh initialization drawn from the unit's ticket seed
+
+
+class TicketKind:
+    """One kind of ticket. Subclasses set the class attributes and may override :meth:`derive_mask`."""
+
+    name: str
+    label: str  # legend label in the report
+    color: str  # matplotlib colour in the report
+    linestyle: str = "-"
+    start: Start = Start.REWIND
+    # Distinguishes the ticket seeds of kinds at the same seed and level. The built-in kinds keep the
+    # offsets they always had (so old run folders resume identically); others get one from their name.
+    seed_offset: int | None = None
+
+    def derive_mask(self, mask: Mask, seed: int) -> Mask:
+        """The mask this ticket trains under, from the level's mask (``seed``: the unit's ticket seed)."""
+        return mask
+
+    def ticket_seed(self, seed: int, level: int) -> int:
+        """The seed of this kind's random choices (fresh weights, random positions) at (seed, level)."""
+        offset = self.seed_offset if self.seed_offset is not None else zlib.crc32(self.name.encode()) % 1_009
+        return 1_000_003 * (seed + 1) + 1_009 * level + offset
+
+    def __repr__(self) -> str:
+        return f"<ticket kind {self.name}>"
+
+
+class Dense(TicketKind):
+    name, label, color, linestyle = "dense", "dense network", "gray", "-"
+    start, seed_offset = Start.INIT, 0
+
+
+class Winning(TicketKind):
+    name, label, color, linestyle = "winning", "winning ticket", "tab:blue", "-"
+    start, seed_offset = Start.REWIND, 0
+
+
+class RandomReinit(TicketKind):
+    name, label, color, linestyle = "random_reinit", "random ticket (reinit)", "tab:red", "-"
+    start, seed_offset = Start.REINIT, 1
+
+
+class RandomMask(TicketKind):
+    name, label, color, linestyle = "random_mask", "random ticket (random mask)", "tab:red", "--"
+    start, seed_offset = Start.REWIND, 2
+
+    def derive_mask(self, mask: Mask, seed: int) -> Mask:
+        return random_mask_like(mask, seed)
+
+
+DENSE_TICKET = Dense()
+DENSE = DENSE_TICKET.name
+WINNING = Winning.name  # the ticket whose trained weights the iterative schedule prunes next
+# The kinds a lottery can train at pruned levels (the dense kind belongs to level 0 only).
+TICKETS: Registry[TicketKind] = Registry("ticket kind")
+for _kind in (Winning(), RandomReinit(), RandomMask()):
+    TICKETS.register(_kind)
+
+
+def ticket_kind(name: str) -> TicketKind:
+    """The kind called ``name``, the dense one included; ValueError naming the known kinds otherwise."""
+    return DENSE_TICKET if name == DENSE else TICKETS[name]
