@@ -35,6 +35,12 @@ setup(
             "rl-lth=rl_lth.cli:main",
             "lth-report=shared_mask.report.cli:main",
             "fairseq-lth-imp=fairseq_lth.imp:main",
+            "lth-export=shared_mask.export.cli:main",
+        ],
+        # Domain exporters for lth-export (shared_mask imports no domain; see shared_mask/export/registry.py).
+        "lth_nlp_rl.exporters": [
+            "rl=rl_lth.export:EXPORTER",
+            "fairseq=fairseq_lth.export:EXPORTER",
         ],
     },
 )

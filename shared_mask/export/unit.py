@@ -1,0 +1,49 @@
+"""A finished lottery unit folder, checked before anything is exported from it."""
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_LEVEL, _SEED = re.compile(r"^level_\d+$"), re.compile(r"^seed_\d+$")
+
+
+@dataclass(frozen=True)
+class FinishedUnit:
+    """RUN/seed_<s>/level_<kk>/<ticket>/ with its final weights, its metrics.json and the level's mask."""
+
+    dir: Path
+    final: Path
+    mask: Path
+    run_config: dict
+    metrics: dict
+
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> "FinishedUnit":
+        """The unit at ``path``; ValueError naming the path unless it is a finished unit of a run folder."""
+        path = Path(path)
+        if not path.is_dir():
+            raise ValueError(f"{path}: no such unit folder")
+        level, seed, run = path.parent, path.parent.parent, path.parent.parent.parent
+        config_path = run / "config.json"
+        if not (_LEVEL.match(level.name) and _SEED.match(seed.name) and config_path.is_file()):
+            raise ValueError(f"{path} is not a lottery unit folder (RUN/seed_<s>/level_<kk>/<ticket> with RUN/config.json)")
+        if not (path / "metrics.json").is_file():
+            raise ValueError(f"{path} is not a finished unit: no metrics.json (its training has not finished)")
+        finals = sorted(path.glob("final.*"))
+        if len(finals) != 1:
+            raise ValueError(f"{path} holds {len(finals)} final.* weight files, expected one")
+        if not (level / "mask.safetensors").is_file():
+            raise ValueError(f"{path}: the level's mask {level / 'mask.safetensors'} is missing")
+        try:
+            return cls(path, finals[0], level / "mask.safetensors", json.loads(config_path.read_text()),
+                       json.loads((path / "metrics.json").read_text()))
+        except json.JSONDecodeError as e:
+            raise ValueError(f"{path}: corrupt config.json or metrics.json: {e}") from None
+
+    def summary(self) -> dict:
+        """Where the ticket comes from and how it scored (stored in the exported file's config)."""
+        keys = ("seed", "level", "ticket", "density", "fraction_pruned", "metrics")
+        return {"path": str(self.dir.resolve()), **{k: self.metrics[k] for k in keys if k in self.metrics}}
