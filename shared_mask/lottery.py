@@ -17,23 +17,21 @@ from __future__ import annotations
 import csv
 import io
 import json
-import shutil
-import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
-from tqdm.auto import tqdm
 
 from .files import atomic_write, write_json, write_text
 from .mask import Mask
+from .plan import LotteryPlan
 from .pruning import PRUNING
-from .selection import SCOPES, prunable
+from .selection import SCOPES
 from .steps import Step, parse_step
-from .tickets import DENSE, TICKETS, WINNING, Start, ticket_kind
+from .tickets import TICKETS, WINNING, Start, ticket_kind
+from .workers import InProcess, RayCluster, Workers, run_plans
 
 SCHEDULES = ("iterative", "oneshot")
 RESULT_COLUMNS = ("seed", "level", "density", "fraction_pruned", "ticket", "metric", "value")
@@ -173,94 +171,32 @@ def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
     return model
 
 
-def run_lottery(trainer: Trainer, config: LotteryConfig, out: str | Path, progress: bool = True) -> Path:
-    """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv."""
-    out = Path(out)
-    _claim_run_folder(out, config, trainer.config())
-    total = len(config.seeds) * (1 + config.levels * len(config.tickets))
-    with tqdm(total=total, desc="lottery", unit="ticket", disable=not progress) as bar:
-        for seed in config.seeds:
-            _run_seed(trainer, config, out, seed, bar)
-    return out / "results.csv"
+def run_lottery(trainer: Trainer, config: LotteryConfig, out: str | Path, progress: bool = True,
+                workers: Workers | None = None) -> Path:
+    """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv.
+
+    ``workers`` (default: one unit after another in this process) can train units at once on Ray.
+    """
+    return run_lotteries([(trainer, config, out)], progress, workers)[0]
 
 
-def _run_seed(trainer: Trainer, config: LotteryConfig, out: Path, seed: int, bar) -> None:
-    seed_dir = out / f"seed_{seed}"
-    init_path, rewind_path = seed_dir / f"init{trainer.suffix}", seed_dir / f"rewind{trainer.suffix}"
-    rewind = parse_step(config.rewind)
-    if not init_path.exists():
-        trainer.save_weights(trainer.build_model(seed), init_path)
-    if rewind.is_zero and not rewind_path.exists():
-        atomic_write(rewind_path, lambda tmp: shutil.copyfile(init_path, tmp))
-
-    def unit(level: int, ticket: str, mask: Mask) -> Unit:
-        unit_dir = _level_dir(out, seed, level) / ticket
-        kind = ticket_kind(ticket)
-        ticket_seed = kind.ticket_seed(seed, level)
-        return Unit(seed, level, ticket, kind.derive_mask(mask, ticket_seed), unit_dir, init_path, rewind_path,
-                    unit_dir / f"final{trainer.suffix}", ticket_seed,
-                    capture_rewind=rewind if ticket == DENSE and not rewind.is_zero else None)
-
-    dense_mask = _level_mask(out, seed, 0, lambda: Mask.dense(
-        trainer.build_model(seed),
-        prunable(trainer.build_model(seed), config.scope, config.include, config.exclude)))
-    _run_unit(trainer, unit(0, DENSE, dense_mask), out, bar)
-    if not rewind_path.exists():
-        raise RuntimeError(f"the dense run of seed {seed} ended before the rewind point {config.rewind}; "
-                           "train longer or rewind earlier")
-    strategy = PRUNING[config.pruning]
-    mask = dense_mask
-    for level in range(1, config.levels + 1):
-        previous = mask
-        if config.schedule == "oneshot":
-            source = unit(0, DENSE, dense_mask).final_path
-        else:
-            source = unit(level - 1, DENSE if level == 1 else WINNING, previous).final_path
-
-        def prune() -> Mask:
-            model = trainer.load_weights(source, trainer.build_model(seed))
-            if config.schedule == "oneshot":
-                return strategy.prune_to_density(model, dense_mask, config.density(level))
-            return strategy.prune(model, previous, config.rate)
-
-        mask = _level_mask(out, seed, level, prune)
-        for ticket in config.tickets:
-            _run_unit(trainer, unit(level, ticket, mask), out, bar)
-
-
-def _level_dir(out: Path, seed: int, level: int) -> Path:
-    return out / f"seed_{seed}" / f"level_{level:02d}"
-
-
-def _level_mask(out: Path, seed: int, level: int, compute) -> Mask:
-    path = _level_dir(out, seed, level) / "mask.safetensors"
-    if path.exists():
-        return Mask.load(path)
-    mask = compute()
-    mask.save(path)
-    return mask
-
-
-def _run_unit(trainer: Trainer, unit: Unit, out: Path, bar) -> None:
-    metrics_path = unit.dir / "metrics.json"
-    bar.set_postfix_str(f"seed {unit.seed} level {unit.level} {unit.ticket}")
-    if not metrics_path.exists():
-        unit.dir.mkdir(parents=True, exist_ok=True)
-        start = time.time()
-        metrics = trainer.train(unit)
-        if not unit.final_path.exists():
-            raise RuntimeError(f"the trainer did not write {unit.final_path}")
-        density = unit.mask.density()
-        write_json(metrics_path, {
-            "seed": unit.seed, "level": unit.level, "ticket": unit.ticket,
-            "density": density, "fraction_pruned": 1 - density,
-            "metrics": {k: float(v) for k, v in metrics.items()},
-            "seconds": round(time.time() - start, 3),
-        })
-        write_results(out)
-        summary = ", ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-        bar.write(f"seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} density {density:.4f}  {summary}")
-    bar.update(1)
+def run_lotteries(lotteries: list[tuple[Trainer, LotteryConfig, str | Path]], progress: bool = True,
+                  workers: Workers | None = None) -> list[Path]:
+    """Run (or resume) several lotteries (a sweep) over the same workers, their units interleaved;
+    return their results.csv files. Every folder is checked before any unit trains."""
+    workers = workers or Workers()
+    outs = [Path(out) for _, _, out in lotteries]
+    if len(set(map(Path.resolve, outs))) != len(outs):
+        raise ValueError("two lotteries of the sweep share a run folder")
+    for (trainer, config, _), out in zip(lotteries, outs):
+        _claim_run_folder(out, config, trainer.config())
+    plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
+    executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+    try:
+        run_plans(plans, executor, progress)
+    finally:
+        executor.close()
+    return [write_results(out) for out in outs]
 
 
 def write_results(out: str | Path) -> Path:

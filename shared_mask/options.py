@@ -19,6 +19,7 @@ import typing
 from typing import Any, Callable
 
 from .lottery import LotteryConfig
+from .workers import Workers
 
 UNSET_HELP = "default: the preset's"
 
@@ -75,12 +76,14 @@ def dataclass_from_args(cls: type, args: argparse.Namespace, base: Any = None, *
 
 
 def add_lottery_options(parser: argparse.ArgumentParser, **defaults) -> argparse._ArgumentGroup:
-    """``--out`` and the "lottery" group generated from :class:`LotteryConfig` (plus ``--extensions``, see
-    :func:`import_extensions`); ``defaults`` replace a field's default for this command (e.g.
-    ``rewind="1epoch"``, or None for "the task's")."""
+    """``--out``, the "lottery" group generated from :class:`LotteryConfig` (plus ``--extensions``, see
+    :func:`import_extensions`) and the "workers" group from :class:`~shared_mask.workers.Workers`;
+    ``defaults`` replace a lottery field's default for this command (e.g. ``rewind="1epoch"``, or None
+    for "the task's")."""
     parser.add_argument("--out", required=True, help="run folder; rerunning the same command resumes it")
     group = parser.add_argument_group("lottery")
     add_dataclass_options(group, LotteryConfig)
+    add_dataclass_options(parser.add_argument_group("workers"), Workers)
     group.add_argument("--extensions", nargs="+", default=[], metavar="MODULE",
                        help="Python modules to import first: they register their own ticket kinds, pruning "
                             "strategies or algorithms (see docs/design.md)")
@@ -111,6 +114,10 @@ def import_extensions(argv: list[str]) -> list[str]:
 def lottery_config_from_args(args: argparse.Namespace, **fallbacks) -> LotteryConfig:
     """The :class:`LotteryConfig` of parsed lottery options; ``fallbacks`` fill options left at None."""
     return dataclass_from_args(LotteryConfig, args, **fallbacks)
+
+
+def workers_from_args(args: argparse.Namespace) -> Workers:
+    return dataclass_from_args(Workers, args)
 
 
 def run_command(parser: argparse.ArgumentParser, command: Callable[[], object]) -> None:

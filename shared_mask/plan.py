@@ -1,0 +1,137 @@
+"""One lottery as a graph of units, read from and written into its run folder.
+
+Per seed: dense -> mask(1) -> winning(1) -> mask(2) -> winning(2) -> ... (iterative), or dense ->
+mask(k) for every k (one-shot); the other tickets of level k need only mask(k). Seeds are
+independent. The plan hands out the units whose inputs exist (:meth:`LotteryPlan.ready`) and, as
+units finish (:meth:`LotteryPlan.complete`), computes the masks they unlock. Everything it knows is
+on disk (a unit is done when its metrics.json exists, a mask when its file does), so a plan built
+over a half-finished folder resumes it.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .files import atomic_write
+from .mask import Mask
+from .pruning import PRUNING
+from .selection import prunable
+from .steps import parse_step
+from .tickets import DENSE, WINNING, ticket_kind
+
+if TYPE_CHECKING:
+    from .lottery import LotteryConfig, Trainer, Unit
+
+Key = tuple[int, int, str]  # (seed, level, ticket)
+
+
+def level_dir(out: Path, seed: int, level: int) -> Path:
+    return out / f"seed_{seed}" / f"level_{level:02d}"
+
+
+class LotteryPlan:
+    """The units of ``config`` in the run folder ``out``, trained by ``trainer``."""
+
+    def __init__(self, trainer: Trainer, config: LotteryConfig, out: Path):
+        self.trainer, self.config, self.out = trainer, config, Path(out)
+        self.rewind = parse_step(config.rewind)
+        self.strategy = PRUNING[config.pruning]
+        # Every unit in the order one worker trains them: seed by seed, level by level.
+        self.keys: list[Key] = [
+            key for seed in config.seeds
+            for key in [(seed, 0, DENSE)] + [(seed, level, t) for level in range(1, config.levels + 1)
+                                             for t in config.tickets]]
+        self.done = {key for key in self.keys if (self.unit_dir(key) / "metrics.json").exists()}
+        self.issued: set[Key] = set()
+        self.masks: dict[tuple[int, int], Mask] = {}
+        for seed in config.seeds:
+            self._start_seed(seed)
+
+    def unit_dir(self, key: Key) -> Path:
+        seed, level, ticket = key
+        return level_dir(self.out, seed, level) / ticket
+
+    def ready(self) -> list[Unit]:
+        """Units not done nor handed out whose mask exists, in :attr:`keys` order."""
+        found = [key for key in self.keys
+                 if key not in self.done and key not in self.issued and key[:2] in self.masks]
+        self.issued.update(found)
+        return [self.unit(key) for key in found]
+
+    def complete(self, key: Key) -> None:
+        """Record that ``key`` finished and compute the masks it unlocks."""
+        self.issued.discard(key)
+        self.done.add(key)
+        self._check_rewind(key[0])
+        self._unlock_masks(key[0])
+
+    def remaining_chain(self, key: Key) -> int:
+        """Units left on the pruning chain if ``key`` is on it (dense or winning), else 1: a scheduler
+        that starts the longest chains first keeps its workers busy."""
+        seed, level, ticket = key
+        if ticket in (DENSE, WINNING) and self.config.schedule == "iterative":
+            return self.config.levels - level + 1
+        return self.config.levels + 1 if ticket == DENSE else 1
+
+    def unit(self, key: Key) -> Unit:
+        from .lottery import Unit
+
+        seed, level, ticket = key
+        init_path, rewind_path = self._seed_paths(seed)
+        kind = ticket_kind(ticket)
+        ticket_seed = kind.ticket_seed(seed, level)
+        unit_dir = self.unit_dir(key)
+        return Unit(seed, level, ticket, kind.derive_mask(self.masks[seed, level], ticket_seed), unit_dir,
+                    init_path, rewind_path, unit_dir / f"final{self.trainer.suffix}", ticket_seed,
+                    capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None)
+
+    def _seed_paths(self, seed: int) -> tuple[Path, Path]:
+        seed_dir = self.out / f"seed_{seed}"
+        return seed_dir / f"init{self.trainer.suffix}", seed_dir / f"rewind{self.trainer.suffix}"
+
+    def _start_seed(self, seed: int) -> None:
+        """W_0 (and W_j = W_0 without late rewinding), the dense mask, and the masks already unlocked."""
+        init_path, rewind_path = self._seed_paths(seed)
+        if not init_path.exists():
+            self.trainer.save_weights(self.trainer.build_model(seed), init_path)
+        if self.rewind.is_zero and not rewind_path.exists():
+            atomic_write(rewind_path, lambda tmp: shutil.copyfile(init_path, tmp))
+        self.masks[seed, 0] = self._level_mask(seed, 0, lambda: self._dense_mask(seed))
+        self._check_rewind(seed)
+        self._unlock_masks(seed)
+
+    def _check_rewind(self, seed: int) -> None:
+        if (seed, 0, DENSE) in self.done and not self._seed_paths(seed)[1].exists():
+            raise RuntimeError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
+                               "train longer or rewind earlier")
+
+    def _dense_mask(self, seed: int) -> Mask:
+        config, model = self.config, self.trainer.build_model(seed)
+        return Mask.dense(model, prunable(model, config.scope, config.include, config.exclude))
+
+    def _unlock_masks(self, seed: int) -> None:
+        """Load or compute every mask of ``seed`` whose source unit is done."""
+        for level in range(1, self.config.levels + 1):
+            if (seed, level) in self.masks:
+                continue
+            source = (seed, 0, DENSE) if self.config.schedule == "oneshot" or level == 1 else (seed, level - 1, WINNING)
+            path = level_dir(self.out, seed, level) / "mask.safetensors"
+            if not path.exists() and source not in self.done:
+                return
+            self.masks[seed, level] = self._level_mask(seed, level, lambda: self._prune(seed, level, source))
+
+    def _prune(self, seed: int, level: int, source: Key) -> Mask:
+        trainer, config = self.trainer, self.config
+        model = trainer.load_weights(self.unit_dir(source) / f"final{trainer.suffix}", trainer.build_model(seed))
+        if config.schedule == "oneshot":
+            return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level))
+        return self.strategy.prune(model, self.masks[seed, level - 1], config.rate)
+
+    def _level_mask(self, seed: int, level: int, compute) -> Mask:
+        path = level_dir(self.out, seed, level) / "mask.safetensors"
+        if path.exists():
+            return Mask.load(path)
+        mask = compute()
+        mask.save(path)
+        return mask

@@ -1,0 +1,14 @@
+import pytest
+
+
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """One local Ray cluster per test session (starting one takes seconds). Its resources are logical,
+    so it declares a GPU that CPU-only tests can schedule on."""
+    import ray
+
+    from shared_mask.workers import local_ray_options
+
+    ray.init(num_cpus=2, num_gpus=1, **local_ray_options())
+    yield ray
+    ray.shutdown()
