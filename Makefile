@@ -12,7 +12,7 @@ $(STAMP): setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -c constraints.txt -e ".[test,bench]"
+	$(BIN)/pip install -c constraints.txt -e ".[test,bench,ray]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -28,6 +28,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest", "pytest-timeout"],
+        "ray": ["ray==2.60.0"],  # --workers / --ray-address: units of a lottery at once on a Ray cluster
         "bench": ["stable-baselines3"],
     },
     entry_points={
