@@ -1,0 +1,142 @@
+"""Sparse export of fairseq tickets: any fairseq model as a sparse file that unpacks to a checkpoint
+fairseq-generate / fairseq-eval-lm load (with ``--user-dir fairseq_lth``), and a fast sparse
+inference model for the plugin's LSTM language model.
+
+The file keeps the checkpoint's configuration (``cfg``, its last optimizer-history entry and the
+training position; not the optimizer state or the logged meters) as JSON, so it is self-contained.
+:class:`SparseLSTMLM` computes what ``--arch lottery_lstm*`` computes in eval mode (dropout off):
+embedding lookup, the LSTM (:class:`shared_mask.export.SparseLSTM`), output layer, with CSR products
+where they are faster for the batch it is built for.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from shared_mask.export import Exporter, FinishedUnit, SparseLSTM, SparseTicket, best_kernel
+from shared_mask.files import atomic_write
+
+from .checkpoint_compat import load_checkpoint
+
+LSTM_KEY = "decoder.lstm.weight_ih_l0"  # the plugin's LSTM language model (lstm_lm.LSTMDecoder)
+_NAMESPACE, _TUPLE = "__argparse_namespace__", "__tuple__"
+
+
+class FairseqExporter(Exporter):
+    name = "fairseq"
+
+    def handles(self, run_config: dict) -> bool:
+        trainer = run_config.get("trainer", {})
+        return "task" in trainer and "train_args" in trainer
+
+    def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
+        try:
+            state = load_checkpoint(unit.final)
+            model = state["model"]
+        except Exception as e:  # torch.load raises many kinds on a damaged file
+            raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from None
+        kept = {"args": state.get("args"), "cfg": state.get("cfg"), "optimizer_history": state["optimizer_history"][-1:],
+                "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k != "metrics"}}
+        return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
+
+    def load(self, ticket: SparseTicket, batch: int | None = None, steps: int | None = None, policy: str = "auto",
+             data: str | None = None) -> nn.Module:
+        """The LSTM LM as a :class:`SparseLSTMLM` built for ``batch`` blocks of ``steps`` tokens (default: the
+        run's --tokens-per-sample and its scoring batch); any other model as fairseq loads it from the
+        unpacked checkpoint (``data``: the binarized data directory, default: the one it was trained on)."""
+        if ticket.config["model"]["lstm_lm"]:
+            task = _checkpoint(ticket)["cfg"]["task"]
+            steps = steps or task["tokens_per_sample"]
+            evaluation = ticket.config["run"]["trainer"].get("evaluation", {})
+            batch = batch or max(1, evaluation.get("max_tokens", steps) // steps)
+            return SparseLSTMLM.from_tensors(ticket.tensors, batch, steps, policy)
+        from fairseq import checkpoint_utils
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = self.unpack(ticket, Path(tmp) / "model.pt")
+            models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides={"data": data} if data else None)
+        return models[0].eval()
+
+    def unpack(self, ticket: SparseTicket, out: Path) -> Path:
+        """A fairseq checkpoint with the ticket's weights and no optimizer state."""
+        state = {**_checkpoint(ticket), "model": ticket.tensors, "criterion": None, "task_state": {},
+                 "last_optimizer_state": None}
+        atomic_write(out, lambda tmp: torch.save(state, tmp))
+        return out
+
+
+def _checkpoint(ticket: SparseTicket) -> dict:
+    return json.loads(json.dumps(ticket.config["model"]["checkpoint"]), object_hook=_decode)
+
+
+def _encode(value):
+    """JSON-able form of a checkpoint's configuration that keeps the legacy ``argparse.Namespace`` model
+    arguments and tuples (``adam_betas``) as they were."""
+    if isinstance(value, argparse.Namespace):
+        return {_NAMESPACE: _encode(vars(value))}
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise ValueError(f"cannot store a {type(value).__name__} of the checkpoint's configuration")
+
+
+def _decode(obj: dict):
+    if _NAMESPACE in obj:
+        return argparse.Namespace(**obj[_NAMESPACE])
+    return tuple(obj[_TUPLE]) if _TUPLE in obj else obj
+
+
+class SparseLSTMLM(nn.Module):
+    """Inference twin of ``--arch lottery_lstm*``: token blocks -> next-token logits, features-first inside."""
+
+    def __init__(self, embedding: torch.Tensor, lstm: SparseLSTM, output_weight: torch.Tensor,
+                 output_bias: torch.Tensor | None):
+        super().__init__()
+        self.register_buffer("embedding", embedding)
+        self.lstm = lstm
+        self.register_buffer("output_weight", output_weight)
+        self.register_buffer("output_bias", None if output_bias is None else output_bias.reshape(-1, 1).clone())
+
+    @classmethod
+    @torch.no_grad()
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], batch: int, steps: int, policy: str = "auto") -> "SparseLSTMLM":
+        """From the model's state dict, each matrix CSR or dense, whichever is faster for ``batch`` x ``steps`` tokens."""
+        prefix = "decoder.lstm."
+        lstm_weights = {n[len(prefix):]: t for n, t in tensors.items() if n.startswith(prefix)}
+        layers = sum(1 for n in lstm_weights if n.startswith("weight_ih_l"))
+        lstm = SparseLSTM.from_weights(lstm_weights, layers, batch * steps, batch, policy)
+        output = best_kernel(tensors["decoder.output_projection.weight"], batch * steps, policy)
+        return cls(tensors["decoder.embed_tokens.weight"], lstm, output, tensors.get("decoder.output_projection.bias"))
+
+    def logits_features_first(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (batch, time) -> logits (vocabulary, time, batch), each block from a zero state."""
+        batch, steps = tokens.shape
+        x = F.embedding(tokens.T.reshape(-1), self.embedding).T.reshape(-1, steps, batch)
+        hidden, _ = self.lstm.forward_features_first(x.contiguous())
+        flat = hidden.reshape(hidden.shape[0], steps * batch)
+        logits = (torch.mm(self.output_weight, flat) if self.output_bias is None
+                  else torch.addmm(self.output_bias, self.output_weight, flat))
+        return logits.view(-1, steps, batch)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (batch, time) -> logits (batch, time, vocabulary), as the fairseq model's first output."""
+        return self.logits_features_first(tokens).permute(2, 1, 0)
+
+    def nll(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """Summed negative log-likelihood of ``targets`` (batch, time) in nats."""
+        logits = self.logits_features_first(tokens)
+        return F.cross_entropy(logits.reshape(1, logits.shape[0], -1), targets.T.reshape(1, -1), reduction="sum")
+
+
+EXPORTER = FairseqExporter()
