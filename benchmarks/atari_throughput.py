@@ -3,7 +3,7 @@
 Both sides use the same game, ``num_envs``, ``batch_size`` and envpool threads:
 
 - raw: envpool in asynchronous mode, uniformly random actions, nothing else;
-- trainer: the real learning loop (rl_lth.atari.actor_critic.train_updates): acting with the
+- trainer: the real learning loop (rl_lth.algorithms.elf.ELF.train): acting with the
   behaviour network, trajectory bookkeeping, the ELF loss and Adam steps, under a mask guard.
 
 The raw side is measured before and after the trainer and averaged, to even out a shared machine.
@@ -13,23 +13,22 @@ the pool with about ``num_envs`` trajectories that the next updates drain withou
 runs should span a few times ``num_envs / trajectories`` updates (the default: twice, at least 50).
 Frames = steps x frame_skip (4). Usage:
 
-    python benchmarks/atari_throughput.py [--budget paper|tiny] [--device cpu|cuda] [--updates N] ...
+    python benchmarks/atari_throughput.py [--preset paper|tiny] [--device cpu|cuda] [--updates N] ...
 """
 from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import replace
 
 import numpy as np
 import torch
 
 import shared_mask as sm
-from rl_lth.atari import scale
-from rl_lth.atari.actor_critic import make_optimizer, train_updates
-from rl_lth.atari.collector import TrajectoryCollector
+from rl_lth.algorithms.elf import ELF
 from rl_lth.atari.envs import PREPROCESSING, make_atari_env
-from rl_lth.atari.network import build_network
-from rl_lth.rl_trainer import torch_threads
+from rl_lth.presets import ATARI
+from rl_lth.trainer import torch_threads
 
 FRAME_SKIP = PREPROCESSING["frame_skip"]
 
@@ -52,31 +51,30 @@ def raw_steps_per_second(env_id: str, settings, seconds: float) -> float:
 
 
 def trainer_steps_per_second(env_id: str, settings, updates: int, device: torch.device) -> float:
-    env = make_atari_env(env_id, settings.num_envs, settings.batch_size, seed=0, threads=settings.env_threads)
-    model = build_network(env.observation_space.shape[0], env.action_space.n, settings.channels,
-                          settings.hidden, seed=0).to(device)
-    optimizer = make_optimizer(model, settings)
+    algorithm = ELF(env_id, settings, device)
+    model = algorithm.build_model(0).to(device)
+    optimizer = algorithm.make_optimizer(model)
     guard = sm.enforce(model, sm.Mask.dense(model, sm.prunable(model)), optimizer)
-    collector = TrajectoryCollector(env, settings.num_envs, settings.unroll, 1024, seed=0, device=device)
+    collector = algorithm.open(0, keep_scores=1024)
     start = time.perf_counter()
 
     def on_update(update: int, losses, finished) -> None:
         if update % 10 == 0 or update == updates:
             print(f"  update {update}: {collector.steps} steps, {time.perf_counter() - start:.0f} s", flush=True)
 
-    train_updates(model, optimizer, collector, settings, updates, on_update)
+    algorithm.train(model, optimizer, collector, updates, on_update)
     if device.type == "cuda":
         torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     guard.remove()
-    env.close()
+    collector.close()
     return collector.steps / elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", default="Breakout-v5")
-    parser.add_argument("--budget", default="paper", choices=["paper", "tiny"], help="settings: envs, batch, net")
+    parser.add_argument("--preset", default="paper", choices=sorted(ATARI), help="settings: envs, batch, net")
     parser.add_argument("--num-envs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--trajectories", type=int)
@@ -86,8 +84,9 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     args = parser.parse_args()
-    settings = scale(args.budget, num_envs=args.num_envs, batch_size=args.batch_size,
-                     trajectories=args.trajectories, env_threads=args.env_threads).settings
+    given = dict(num_envs=args.num_envs, batch_size=args.batch_size, trajectories=args.trajectories,
+                 env_threads=args.env_threads)
+    settings = replace(ATARI[args.preset].settings, **{k: v for k, v in given.items() if v is not None})
     updates = args.updates or max(50, 2 * settings.num_envs // settings.trajectories)
     if updates < 1:
         parser.error("--updates must be positive")

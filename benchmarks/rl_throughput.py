@@ -1,7 +1,7 @@
 """Environment steps per second and wall time to CartPole-v1 195 of the classic-control A2C trainer,
 against stable-baselines3 A2C measured in the same run.
 
-- rl_lth: the real trainer (rl_lth.a2c.train) with the CartPole preset's settings: 32 envpool
+- rl_lth: the real trainer (rl_lth.algorithms.a2c.A2C.train) with the CartPole preset's settings: 32 envpool
   environments x 4 steps per batch, RMSprop lr 1e-4, one torch thread, under a (dense) mask guard
   as in a lottery run;
 - stable-baselines3: A2C with its default hyperparameters on 8 DummyVecEnv CartPole-v1 copies
@@ -26,10 +26,9 @@ import numpy as np
 import shared_mask as sm
 import torch
 
-from rl_lth import a2c
-from rl_lth.rl_trainer import torch_threads
+from rl_lth.algorithms.a2c import A2C
 from rl_lth.envs import make_env
-from rl_lth.network import ActorCritic
+from rl_lth.trainer import torch_threads
 
 ENV = "CartPole-v1"
 TARGET = 195.0
@@ -42,18 +41,19 @@ class Solved(Exception):
 
 def rl_lth_run(seed: int, max_steps: int, stop_at_target: bool) -> tuple[float, float | None]:
     """(steps per second after warm-up, seconds to the target or None) of the rl_lth trainer."""
-    settings = a2c.A2CConfig()
-    model = ActorCritic(4, 2, seed=seed)
-    optimizer = a2c.make_optimizer(model, settings)
+    algorithm = A2C(ENV)
+    settings = algorithm.config
+    model = algorithm.build_model(seed)
+    optimizer = algorithm.make_optimizer(model)
     sm.enforce(model, sm.Mask.dense(model, sm.prunable(model, "all")), optimizer)
-    runner = a2c.EnvRunner(make_env(ENV, settings.num_envs, seed), settings.num_envs, seed, keep_episodes=100)
+    runner = algorithm.open(seed, keep_scores=100)
     warmup = 20
     marks = {}
 
     def on_batch(batch, _losses, _finished):
         if batch == warmup:
             marks["warm"] = (time.perf_counter(), runner.steps)
-        if "solved" not in marks and len(runner.episodes.finished) == 100 and runner.episodes.mean_last(100) >= TARGET:
+        if "solved" not in marks and len(runner.scores.finished) == 100 and runner.scores.mean_last(100) >= TARGET:
             marks["solved"] = time.perf_counter() - start
             if stop_at_target:
                 raise Solved
@@ -61,7 +61,7 @@ def rl_lth_run(seed: int, max_steps: int, stop_at_target: bool) -> tuple[float, 
     batches = max_steps // (settings.num_envs * settings.steps_per_env)
     start = time.perf_counter()
     try:
-        a2c.train(model, optimizer, runner, settings, batches, on_batch)
+        algorithm.train(model, optimizer, runner, batches, on_batch)
     except Solved:
         pass
     warm_time, warm_steps = marks["warm"]

@@ -1,7 +1,7 @@
 """How long an RL ticket trains and how it is scored (the paper's N, M and L)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import shared_mask as sm
 
@@ -9,12 +9,11 @@ import shared_mask as sm
 @dataclass(frozen=True)
 class Budget:
     """``epochs`` (N) of ``batches_per_epoch`` (M) training batches; the ticket reward is the mean
-    episodic score of the last ``last_episodes`` (L) episodes; ``algo`` names the trainer."""
+    episodic score of the last ``last_episodes`` (L) episodes."""
 
-    epochs: int
-    batches_per_epoch: int
-    last_episodes: int
-    algo: str
+    epochs: int = field(metadata={"help": "N: epochs each ticket trains"})
+    batches_per_epoch: int = field(metadata={"help": "M: training batches per epoch"})
+    last_episodes: int = field(metadata={"help": "L: episodes averaged into the ticket reward"})
 
     def __post_init__(self):
         if min(self.epochs, self.batches_per_epoch, self.last_episodes) < 1:

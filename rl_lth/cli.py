@@ -2,79 +2,104 @@
 
     rl-lth run --env CartPole-v0 --out runs/cartpole [--levels 20 --rate 0.2 --seeds 0 1 2
                --tickets winning random_reinit --rewind 1epoch --schedule iterative ...]
+    rl-lth run --env Breakout-v5 --out runs/breakout [--preset paper|tiny --device cuda ...]
     rl-lth demo [--out demo_run]
 
-Atari games (or ``--algo elf``) are handed to :mod:`rl_lth.atari`'s command line.
+Every option group is generated from a dataclass (shared_mask.options): the lottery's, the budget,
+the chosen algorithm's config and the runtime. The trainer options are those of ``--algo`` (by
+default elf for Atari ids, a2c for the rest), so the parser is built after a first look at
+``--env`` and ``--algo``; options left out keep the ``--preset``'s values.
 """
 from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields
+from pathlib import Path
 
-from . import a2c, atari
+import shared_mask as sm
+from shared_mask.options import (HelpFormatter, add_dataclass_options, add_lottery_options, dataclass_from_args,
+                                 import_extensions, lottery_config_from_args, run_command)
+
+from .algorithms import ALGORITHMS
+from .atari.envs import GAMES
+from .budget import Budget
 from .demo import run_demo
-from .envs import PRESETS, preset
-from .lottery_cli import (HelpFormatter, add_budget_overrides, add_process_options, add_run_options, exit_on_errors,
-                          run_lottery)
-from .network import DEFAULT_WIDTH
-from .trainer import TRAINERS
+from .envs import BUDGETS
+from .presets import NAMES, default_algorithm, preset
+from .results import print_table
+from .trainer import RLTrainer, Runtime
 
-SETTING_HELP = {
-    "num_envs": "parallel environments", "steps_per_env": "steps of each environment per batch",
-    "reward_scale": "multiplier of immediate rewards", "gamma": "discount", "entropy_coef": "entropy bonus weight",
-    "value_coef": "value loss weight", "lr": "RMSprop learning rate", "alpha": "RMSprop smoothing constant",
-    "eps": "RMSprop epsilon",
-}
+PROG = "rl-lth"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rl-lth", description="Lottery tickets in reinforcement learning "
+def build_parser(algo: str) -> argparse.ArgumentParser:
+    """The parser, with the trainer options of algorithm ``algo`` under `run`."""
+    parser = argparse.ArgumentParser(prog=PROG, description="Lottery tickets in reinforcement learning "
                                      "(Yu et al., ICLR 2020) on envpool games.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run (or resume) a lottery on one game", formatter_class=HelpFormatter)
-    add_run_options(run, f"{', '.join(PRESETS)}, or an envpool Atari id (Breakout-v5, ...)")
-    run.add_argument("--algo", choices=[*TRAINERS, atari.cli.ALGO],
-                     help="training algorithm (default: the game's); elf is the Atari trainer, see "
-                     "python -m rl_lth.atari run --help")
-    add_budget_overrides(run.add_argument_group("budget (default: the game's preset)"))
-    network = run.add_argument_group("network and optimizer")
-    network.add_argument("--width", type=int, default=DEFAULT_WIDTH, help="units in each of the three hidden layers")
-    defaults = a2c.A2CConfig()
-    for setting in fields(a2c.A2CConfig):
-        network.add_argument(f"--{setting.name.replace('_', '-')}", type=type(getattr(defaults, setting.name)),
-                             default=getattr(defaults, setting.name), help=SETTING_HELP[setting.name])
-    add_process_options(run, "torch threads (one is fastest for these networks)")
+    run.add_argument("--env", required=True, help=f"game id: {', '.join(BUDGETS)}, or an envpool Atari id "
+                     f"(the paper's: {', '.join(GAMES)})")
+    run.add_argument("--algo", choices=ALGORITHMS, help="training algorithm (default: elf for Atari ids, a2c "
+                     f"for the rest); the trainer options below are {algo}'s, `--algo NAME --help` lists another's")
+    run.add_argument("--preset", default="paper", choices=NAMES, help="the settings and budget that the options "
+                     "below override: the paper's, or (Atari) tiny, the test size: 8 games, batches of 4 "
+                     "trajectories, a narrow net, 2 epochs of 100 batches")
+    add_lottery_options(run, rewind="1epoch")
+    add_dataclass_options(run.add_argument_group("budget"), Budget, unset_default=True)
+    add_dataclass_options(run.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True)
+    add_dataclass_options(run.add_argument_group("runtime"), Runtime)
 
-    demo = commands.add_parser("demo", help="a short CartPole-v0 lottery with a table and a figure (minutes on a CPU)")
+    demo = commands.add_parser("demo", help="a short CartPole-v0 lottery with a table and a figure (minutes on "
+                               "a CPU)", formatter_class=HelpFormatter)
     demo.add_argument("--out", default="demo_run", help="run folder (the figure is written inside it)")
-    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_dataclass_options(demo, Runtime, exclude=("threads", "device"))
     return parser
 
 
-def trainer_from_args(args: argparse.Namespace):
-    game = preset(args.env)
-    settings = a2c.A2CConfig(**{f.name: getattr(args, f.name) for f in fields(a2c.A2CConfig)})
-    return TRAINERS[args.algo or game.algo](
-        args.env, epochs=_given(args.epochs, game.epochs),
-        batches_per_epoch=_given(args.batches_per_epoch, game.batches_per_epoch),
-        last_episodes=_given(args.last_episodes, game.last_episodes), width=args.width, settings=settings,
-        threads=args.threads, progress=not args.no_progress)
+def algorithm_named(argv: list[str]) -> str:
+    """The algorithm that ``argv`` asks for with ``--algo``, or the default of its ``--env``."""
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument("--env")
+    probe.add_argument("--algo")
+    known = probe.parse_known_args(argv)[0]
+    return known.algo if known.algo in ALGORITHMS else default_algorithm(known.env)
 
 
-def _given(value, default):
-    return default if value is None else value
+def trainer_from_args(args: argparse.Namespace) -> RLTrainer:
+    """The trainer that parsed `run` options describe: the preset's settings and budget, overridden."""
+    chosen = preset(args.env, args.preset)
+    algo = args.algo or default_algorithm(args.env)
+    config = ALGORITHMS[algo].Config
+    settings = dataclass_from_args(config, args, base=chosen.settings if isinstance(chosen.settings, config) else None)
+    return RLTrainer(args.env, algo, dataclass_from_args(Budget, args, base=chosen.budget), settings,
+                     dataclass_from_args(Runtime, args))
+
+
+def run(args: argparse.Namespace) -> Path:
+    """Run (or resume) the lottery that parsed `run` options describe; print its table."""
+    trainer = trainer_from_args(args)
+    lottery = lottery_config_from_args(args)
+    trainer.rewind_batch(sm.parse_step(lottery.rewind))  # a rewind point after training fails before any work
+    results = sm.run_lottery(trainer, lottery, args.out, progress=args.progress)
+    print_table(args.out)
+    print(f"results: {results}")
+    return results
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    import_extensions(argv)  # first: the algorithms they register are valid --algo choices
+    return build_parser(algorithm_named(argv)).parse_args(argv)
+
+
+def command(argv: list[str]) -> object:
+    args = parse_args(argv)
+    if args.command == "demo":
+        return run_demo(args.out, progress=args.progress)
+    return run(args)
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    if atari.wants_atari(argv):
-        atari.main(argv)
-        return
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "run":
-        exit_on_errors(parser, lambda: run_lottery(trainer_from_args(args), args))
-    else:
-        exit_on_errors(parser, lambda: run_demo(args.out, progress=not args.no_progress))
+    run_command(argparse.ArgumentParser(prog=PROG), lambda: command(argv))

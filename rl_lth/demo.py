@@ -12,9 +12,10 @@ from pathlib import Path
 
 import shared_mask as sm
 
-from .a2c import A2CConfig
+from .algorithms.a2c import A2CConfig
+from .budget import Budget
 from .results import draw_figure, ticket_table
-from .trainer import A2CTrainer
+from .trainer import RLTrainer, Runtime
 
 ENV = "CartPole-v0"
 EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES = 5, 200, 100
@@ -25,8 +26,8 @@ LOTTERY = dict(levels=4, rate=0.5, seeds=[0, 1, 2], tickets=["winning", "random_
 def run_demo(out: str | Path = "demo_run", progress: bool = True) -> Path:
     """Run (or resume) the demo lottery into ``out``, print its table and write ``out/figure.png``."""
     start = time.time()
-    trainer = A2CTrainer(ENV, EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES, settings=A2CConfig(lr=LEARNING_RATE),
-                         progress=progress)
+    trainer = RLTrainer(ENV, "a2c", Budget(EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES), A2CConfig(lr=LEARNING_RATE),
+                        Runtime(progress=progress))
     sm.run_lottery(trainer, sm.LotteryConfig(**LOTTERY), out, progress=progress)
     figure = draw_figure(out, Path(out) / "figure.png")
     print(ticket_table(out))

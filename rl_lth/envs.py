@@ -1,4 +1,4 @@
-"""envpool environments and the per-game budgets of the classic-control experiments."""
+"""envpool's classic-control games and their per-game budgets."""
 from __future__ import annotations
 
 import warnings
@@ -17,29 +17,29 @@ warnings.filterwarnings("ignore", message=r".*precision lowered by casting to fl
 # after about 1,000 batches and holds ~200 after; N x M = 2,000 batches. Acrobot: about -85 after
 # 2,500 batches; 3,000. LunarLander (about 10k steps/s): crosses 0 after ~15k batches and reaches
 # 100-150 after 20-25k; 25,000.
-PRESETS = {
-    "CartPole-v0": Budget(10, 200, 100, "a2c"),
-    "CartPole-v1": Budget(10, 200, 100, "a2c"),
-    "Acrobot-v1": Budget(10, 300, 100, "a2c"),
-    "LunarLander-v2": Budget(25, 1000, 100, "a2c"),
+BUDGETS = {
+    "CartPole-v0": Budget(10, 200, 100),
+    "CartPole-v1": Budget(10, 200, 100),
+    "Acrobot-v1": Budget(10, 300, 100),
+    "LunarLander-v2": Budget(25, 1000, 100),
 }
 
 
-def preset(env_id: str) -> Budget:
-    """The preset of ``env_id``; ValueError naming the known games otherwise."""
-    if env_id not in PRESETS:
-        raise ValueError(f"unknown env id {env_id!r}; classic-control games: {', '.join(PRESETS)} "
+def budget(env_id: str) -> Budget:
+    """The budget of ``env_id``; ValueError naming the known games otherwise."""
+    if env_id not in BUDGETS:
+        raise ValueError(f"unknown env id {env_id!r}; classic-control games: {', '.join(BUDGETS)} "
                          "(Atari games: their envpool -v5 ids)")
-    return PRESETS[env_id]
+    return BUDGETS[env_id]
 
 
 def make_env(env_id: str, num_envs: int, seed: int):
     """``num_envs`` synchronous envpool copies of ``env_id`` (gymnasium API), seeded with ``seed``.
 
     envpool auto-resets: the step after an episode ends returns the new episode's first observation
-    with reward 0 and ignores the action (see :mod:`rl_lth.a2c`).
+    with reward 0 and ignores the action (see :mod:`rl_lth.algorithms.a2c`).
     """
-    preset(env_id)
+    budget(env_id)
     return envpool.make(env_id, env_type="gymnasium", num_envs=num_envs, seed=seed, num_threads=1)
 
 
@@ -49,4 +49,3 @@ def observation_size(env) -> int:
 
 def action_count(env) -> int:
     return int(env.action_space.n)
-

@@ -1,55 +1,71 @@
-"""The A2C trainer as a shared_mask lottery trainer: trains one ticket of one level of one seed."""
+"""The RL lottery trainer: trains one ticket of one level of one seed with a registered algorithm."""
 from __future__ import annotations
 
-from dataclasses import asdict
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 
 import shared_mask as sm
+import torch
+from torch import nn
 
-from . import a2c
+from .algorithms import ALGORITHMS
 from .budget import Budget
-from .envs import action_count, make_env, observation_size, preset
-from .network import DEFAULT_WIDTH, ActorCritic
-from .rl_trainer import RLTrainer
 from .unit_log import UnitLog
 
 
-class A2CTrainer(RLTrainer):
-    """Trains a ticket for ``epochs`` x ``batches_per_epoch`` A2C batches on ``env_id``; its ticket
-    reward is the mean undiscounted reward of the last ``last_episodes`` training episodes.
+@dataclass(frozen=True)
+class Runtime:
+    """How the trainer uses this machine; not part of the experiment (config.json leaves it out)."""
+
+    threads: int = field(default=1, metadata={
+        "help": "torch threads (0: torch's default); one is fastest for the classic-control networks; on a small "
+                "CPU more than one competes with envpool's threads: slower for small networks, faster for the "
+                "paper's Atari network (1.4x with 2 threads on 2 cores)"})
+    device: str = field(default="cpu", metadata={"help": "torch device of the networks: cpu or cuda (elf)"})
+    progress: bool = field(default=True, metadata={"help": "progress bars"})
+
+    def __post_init__(self):
+        if self.threads < 0:
+            raise ValueError(f"threads must be 0 (torch's default) or positive, got {self.threads}")
+
+
+class RLTrainer(sm.Trainer):
+    """Trains each unit with the registered algorithm ``algo`` (``settings``: its config; None: its
+    defaults) on ``env_id`` for ``budget.batches`` batches; its ticket reward is the mean score of the
+    last ``budget.last_episodes`` training episodes.
 
     Every ticket of a seed sees the same environment and action-sampling seeds, so winning and random
     tickets differ only in their network.
     """
 
-    def __init__(self, env_id: str, epochs: int, batches_per_epoch: int, last_episodes: int,
-                 width: int = DEFAULT_WIDTH, settings: a2c.A2CConfig | None = None,
-                 threads: int = 1, progress: bool = True):
-        preset(env_id)  # unknown games fail here, before any folder is written
-        if width < 1:
-            raise ValueError(f"width must be positive, got {width}")
-        super().__init__(Budget(epochs, batches_per_epoch, last_episodes, algo="a2c"), threads, progress)
+    def __init__(self, env_id: str, algo: str, budget: Budget, settings=None, runtime: Runtime = Runtime()):
         self.env_id = env_id
-        self.width = width
-        self.settings = settings or a2c.A2CConfig()
-        probe = make_env(env_id, 1, 0)
-        self.obs_size, self.actions = observation_size(probe), action_count(probe)
-        probe.close()
+        self.algorithm = ALGORITHMS[algo](env_id, settings, runtime.device)
+        self.budget = budget
+        self.runtime = runtime
 
     def config(self) -> dict:
-        return {"experiment": self.env_id, "metric": "ticket_reward", **self.budget_config(), "width": self.width,
-                **asdict(self.settings)}
+        return {"experiment": self.env_id, "metric": "ticket_reward", "algo": self.algorithm.name,
+                **asdict(self.budget), **self.algorithm.config_entries()}
 
-    def build_model(self, seed: int) -> ActorCritic:
-        return ActorCritic(self.obs_size, self.actions, self.width, seed)
+    def build_model(self, seed: int) -> nn.Module:
+        return self.algorithm.build_model(seed)
 
-    def train_unit(self, unit: sm.Unit) -> dict[str, float]:
-        model = sm.start_model(self, unit)
-        optimizer = a2c.make_optimizer(model, self.settings)
-        guard = sm.enforce(model, unit.mask, optimizer)
-        env = make_env(self.env_id, self.settings.num_envs, unit.seed)
-        runner = a2c.EnvRunner(env, self.settings.num_envs, unit.seed, self.budget.last_episodes)
+    def rewind_batch(self, step: sm.Step) -> int:
+        return self.budget.rewind_batch(step)
+
+    def train(self, unit: sm.Unit) -> dict[str, float]:
+        with torch_threads(self.runtime.threads):
+            return self._train(unit)
+
+    def _train(self, unit: sm.Unit) -> dict[str, float]:
+        algorithm, budget = self.algorithm, self.budget
+        model = sm.start_model(self, unit).to(algorithm.device)
+        optimizer = algorithm.make_optimizer(model)
+        guard = sm.enforce(model, unit.mask, optimizer)  # pruned entries stay zero after every step
+        runner = algorithm.open(unit.seed, budget.last_episodes)
         capture = self.rewind_batch(unit.capture_rewind) if unit.capture_rewind else None
-        log = UnitLog(unit, self.budget.batches, "reward", self.progress)
+        log = UnitLog(unit, budget.batches, algorithm.score_name, self.runtime.progress)
 
         def on_batch(batch: int, losses: dict[str, float], finished: list[float]) -> None:
             if batch == capture:
@@ -58,14 +74,23 @@ class A2CTrainer(RLTrainer):
 
         reward = None
         try:
-            a2c.train(model, optimizer, runner, self.settings, self.budget.batches, on_batch)
-            reward = runner.episodes.mean_last(self.budget.last_episodes)
+            algorithm.train(model, optimizer, runner, budget.batches, on_batch)
+            reward = runner.scores.mean_last(budget.last_episodes)
         finally:
             log.close(reward, runner.steps)
             guard.remove()
-            env.close()
+            runner.close()
         self.save_weights(model, unit.final_path)
         return {"ticket_reward": reward}
 
 
-TRAINERS = {"a2c": A2CTrainer}  # classic-control algorithm name -> trainer class
+@contextmanager
+def torch_threads(count: int):
+    """Run with ``count`` intra-op threads (0: leave torch's default), then restore."""
+    previous = torch.get_num_threads()
+    if count:
+        torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

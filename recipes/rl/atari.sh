@@ -5,7 +5,7 @@
 #
 #   recipes/rl/atari.sh                          # CPU (slow: the paper budget is 25,000 updates per ticket)
 #   DEVICE=cuda JOBS=3 recipes/rl/atari.sh       # GPU, three games at a time
-#   BUDGET=tiny LEVELS=1 SEEDS=0 GAMES=Breakout-v5 ABLATION_GAMES=Breakout-v5 \
+#   PRESET=tiny LEVELS=1 SEEDS=0 GAMES=Breakout-v5 ABLATION_GAMES=Breakout-v5 \
 #     EXTRA_ARGS="--epochs 2 --batches-per-epoch 30 --num-envs 4 --batch-size 2" recipes/rl/atari.sh  # smoke test
 #
 # Then: lth-report runs/atari/* --out runs/atari_report
@@ -13,7 +13,7 @@ set -euo pipefail
 
 OUT=${OUT:-runs/atari}
 DEVICE=${DEVICE:-cpu}
-BUDGET=${BUDGET:-paper}            # paper | tiny
+PRESET=${PRESET:-paper}            # paper | tiny: the settings and budget (see rl-lth run --help)
 LEVELS=${LEVELS:-20}
 SEEDS=${SEEDS:-0 1 2}
 JOBS=${JOBS:-1}                    # games run in parallel (each game's seeds run in order)
@@ -24,17 +24,17 @@ EXTRA_ARGS=${EXTRA_ARGS:-}         # more `run` options for every run, e.g. "--e
 # On a CPU, one torch thread beside envpool's is fastest; on a GPU the count hardly matters.
 THREADS=${THREADS:-1}
 REWIND=${REWIND:-1epoch}
-if [ "$BUDGET" = tiny ]; then REWIND=${TINY_REWIND:-10batches}; fi
+if [ "$PRESET" = tiny ]; then REWIND=${TINY_REWIND:-10batches}; fi
 
 run() {  # run GAME NAME [extra options]
     local game=$1 name=$2
     shift 2
-    # `python -m rl_lth.atari run` takes the same options as `rl-lth run` for Atari ids.
-    $PYTHON -m rl_lth.atari run --env "$game" --out "$OUT/$name" --budget "$BUDGET" --device "$DEVICE" \
+    # `python -m rl_lth.atari run` is `rl-lth run` (Atari ids pick the ELF trainer) under $PYTHON.
+    $PYTHON -m rl_lth.atari run --env "$game" --out "$OUT/$name" --preset "$PRESET" --device "$DEVICE" \
         --threads "$THREADS" --levels "$LEVELS" --seeds $SEEDS --tickets winning random_reinit $EXTRA_ARGS "$@"
 }
 export -f run
-export OUT DEVICE BUDGET LEVELS SEEDS THREADS PYTHON EXTRA_ARGS
+export OUT DEVICE PRESET LEVELS SEEDS THREADS PYTHON EXTRA_ARGS
 
 jobs=()
 for game in $GAMES; do

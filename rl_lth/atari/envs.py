@@ -3,14 +3,29 @@ from __future__ import annotations
 
 import envpool
 import numpy as np
+from envpool.registration import registry
 
-from .presets import check_game
+# The paper's nine games; any envpool Atari id works.
+GAMES = ("Assault-v5", "Berzerk-v5", "Breakout-v5", "Centipede-v5", "Kangaroo-v5", "Krull-v5",
+         "Qbert-v5", "Seaquest-v5", "SpaceInvaders-v5")
 
 # Standard Atari preprocessing, applied inside envpool. Rewards stay raw here: the loss clips them,
 # and the full-game score is reported unclipped. Episodic life ends a training episode at each lost
 # life (terminated=True); the real game over is info["terminated"] (see game_over).
 PREPROCESSING = dict(img_height=84, img_width=84, gray_scale=True, stack_num=4, frame_skip=4, noop_max=30,
                      episodic_life=True, reward_clip=False, repeat_action_probability=0.0)
+
+
+def is_atari(env_id: str) -> bool:
+    """True for envpool's Atari ids (``Breakout-v5`` ...)."""
+    spec = registry.specs.get(env_id)
+    return spec is not None and spec[0] == "envpool.atari"
+
+
+def check_game(env_id: str) -> str:
+    if not is_atari(env_id):
+        raise ValueError(f"{env_id!r} is not an envpool Atari id; the paper's games are {', '.join(GAMES)}")
+    return env_id
 
 
 def make_atari_env(env_id: str, num_envs: int, batch_size: int, seed: int, threads: int = 0):

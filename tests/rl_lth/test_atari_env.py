@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from rl_lth.atari import is_atari, scale
-from rl_lth.atari.collector import TrajectoryCollector
-from rl_lth.atari.envs import game_over, make_atari_env
-from rl_lth.atari.loss import elf_loss
+from rl_lth.algorithms.elf import TrajectoryCollector, elf_loss
+from rl_lth.atari.envs import game_over, is_atari, make_atari_env
 from rl_lth.atari.network import build_network
-from rl_lth.rl_trainer import torch_threads
+from rl_lth.presets import ATARI, preset
 from rl_lth.scores import GameScores
+from rl_lth.trainer import torch_threads
 
 
 @pytest.fixture(autouse=True)
@@ -26,10 +25,10 @@ def test_atari_ids_are_recognized_and_others_are_clear_errors():
     assert not is_atari("CartPole-v1") and not is_atari("Breakout")
     with pytest.raises(ValueError, match="not an envpool Atari id"):
         make_atari_env("CartPole-v1", 2, 1, seed=0)
-    with pytest.raises(ValueError, match="unknown budget"):
-        scale("huge")
+    with pytest.raises(ValueError, match="no preset 'huge'; choose one of paper, tiny"):
+        preset("Breakout-v5", "huge")
     with pytest.raises(ValueError, match="batch_size"):
-        scale("tiny", num_envs=2, batch_size=4)
+        replace(ATARI["tiny"].settings, num_envs=2, batch_size=4)
 
 
 def test_lives_end_training_episodes_but_the_score_covers_the_whole_game():
@@ -57,7 +56,7 @@ def test_lives_end_training_episodes_but_the_score_covers_the_whole_game():
 
 
 def test_collected_trajectories_mark_reset_steps_and_keep_behaviour_probabilities():
-    settings = scale("tiny").settings
+    settings = ATARI["tiny"].settings
     env = make_atari_env("Breakout-v5", settings.num_envs, settings.batch_size, seed=1, threads=1)
     collector = TrajectoryCollector(env, settings.num_envs, settings.unroll, 16, seed=0, device=torch.device("cpu"))
     behaviour = build_network(4, 4, settings.channels, settings.hidden, seed=0)

@@ -1,52 +1,18 @@
-"""The A2C trainer on real envpool CartPole: returns, auto-reset handling, learning, determinism."""
+"""The A2C algorithm on real envpool CartPole: auto-reset handling, learning, determinism."""
 import numpy as np
 import pytest
 import torch
 
-from rl_lth import a2c
+from rl_lth.algorithms.a2c import A2C, A2CConfig, EnvRunner
 from rl_lth.envs import make_env
 from rl_lth.network import ActorCritic
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*precision lowered by casting")
 
 
-def _rollout(rewards, terminated, truncated):
-    rewards = torch.tensor(rewards, dtype=torch.float32)[:, None]
-    shape = rewards.shape
-    return a2c.Rollout(torch.zeros(shape[0] + 1, 1, 4), torch.zeros(shape, dtype=torch.long), rewards,
-                       torch.tensor(terminated)[:, None], torch.tensor(truncated)[:, None],
-                       torch.ones(shape, dtype=torch.bool))
-
-
-def test_returns_bootstrap_from_the_critic_at_the_end():
-    rollout = _rollout([1.0, 1.0], [False, False], [False, False])
-    values = torch.tensor([[0.0], [0.0], [10.0]])
-    returns = a2c.n_step_returns(rollout, values, gamma=0.5)
-    assert returns[:, 0].tolist() == [1 + 0.5 * (1 + 0.5 * 10), 1 + 0.5 * 10]
-
-
-def test_no_return_crosses_a_termination_or_a_reset_step():
-    # step 1 terminates; step 2 is envpool's reset step (reward 0); step 3 starts the next episode
-    rollout = _rollout([1.0, 2.0, 0.0, 4.0], [False, True, False, False], [False] * 4)
-    values = torch.tensor([[0.0], [0.0], [99.0], [0.0], [8.0]])
-    returns = a2c.n_step_returns(rollout, values, gamma=0.5)
-    assert returns[1, 0] == 2.0  # nothing after a termination
-    assert returns[0, 0] == 1 + 0.5 * 2.0
-    assert returns[3, 0] == 4 + 0.5 * 8.0
-
-
-def test_truncation_bootstraps_from_the_final_observation():
-    # step 0 is cut by the time limit: its return uses V(final observation) = values[1]
-    rollout = _rollout([1.0, 0.0, 3.0], [False, False, False], [True, False, False])
-    values = torch.tensor([[0.0], [6.0], [50.0], [2.0]])
-    returns = a2c.n_step_returns(rollout, values, gamma=0.5)
-    assert returns[0, 0] == 1 + 0.5 * 6.0
-    assert returns[2, 0] == 3 + 0.5 * 2.0
-
-
 def test_reset_steps_are_invalid_and_episode_returns_are_whole():
     env = make_env("CartPole-v0", 4, seed=0)
-    runner = a2c.EnvRunner(env, 4, seed=0, keep_episodes=1000)
+    runner = EnvRunner(env, 4, seed=0, keep_episodes=1000)
     model = ActorCritic(4, 2, width=8, seed=0)
     rollout, finished = runner.rollout(model, 300, reward_scale=1.0)
     ended = rollout.terminated | rollout.truncated
@@ -64,11 +30,11 @@ def test_reset_steps_are_invalid_and_episode_returns_are_whole():
 
 
 def _train_cartpole(batches, seed=0):
-    settings = a2c.A2CConfig()
-    env = make_env("CartPole-v0", settings.num_envs, seed)
-    model = ActorCritic(4, 2, seed=seed)
-    runner = a2c.EnvRunner(env, settings.num_envs, seed, keep_episodes=50)
-    a2c.train(model, a2c.make_optimizer(model, settings), runner, settings, batches)
+    algorithm = A2C("CartPole-v0", A2CConfig())
+    model = algorithm.build_model(seed)
+    runner = algorithm.open(seed, keep_scores=50)
+    algorithm.train(model, algorithm.make_optimizer(model), runner, batches)
+    runner.close()
     return model, runner
 
 
@@ -76,7 +42,7 @@ def test_cartpole_learns_within_a_small_budget():
     torch.set_num_threads(1)
     _, runner = _train_cartpole(400)
     # a uniformly random policy averages about 22 steps
-    assert runner.episodes.mean_last(50) > 60
+    assert runner.scores.mean_last(50) > 60
 
 
 def test_training_is_deterministic_given_the_seed():
@@ -84,7 +50,7 @@ def test_training_is_deterministic_given_the_seed():
     second, runner_b = _train_cartpole(20, seed=3)
     for a, b in zip(first.parameters(), second.parameters()):
         assert torch.equal(a, b)
-    assert list(runner_a.episodes.finished) == list(runner_b.episodes.finished)
+    assert list(runner_a.scores.finished) == list(runner_b.scores.finished)
     other, _ = _train_cartpole(20, seed=4)
     assert not torch.equal(next(other.parameters()), next(first.parameters()))
 
@@ -96,3 +62,10 @@ def test_models_are_deterministic_in_their_seed_and_leave_the_global_rng_alone()
     assert all(torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))
     assert not torch.equal(a.trunk[0].weight, c.trunk[0].weight)
     assert all(np.count_nonzero(p.detach().numpy()) == p.numel() for p in a.parameters())
+
+
+def test_a2c_refuses_other_devices_and_games():
+    with pytest.raises(ValueError, match="a2c trains on the CPU"):
+        A2C("CartPole-v0", device="meta")
+    with pytest.raises(ValueError, match="unknown env id 'Breakout-v5'"):
+        A2C("Breakout-v5")

@@ -1,10 +1,10 @@
-"""The ELF loss on hand-made batches: importance-ratio clamp, reward and advantage clipping, returns."""
+"""The ELF loss on hand-made batches: importance-ratio clamp, reward and advantage clipping, reset steps."""
 import math
 
 import pytest
 import torch
 
-from rl_lth.atari.loss import Trajectories, elf_loss, importance_weights, n_step_returns
+from rl_lth.algorithms.elf import Trajectories, elf_loss, importance_weights
 
 SETTINGS = dict(gamma=0.5, entropy_coef=0.01, value_coef=1.0, ratio_clamp=1.5, reward_clip=1.0, advantage_clip=1.0)
 
@@ -29,16 +29,6 @@ def test_importance_weights_are_clamped_at_1_5_and_carry_no_gradient():
     weights = importance_weights(current, behaviour, clamp=1.5)
     assert torch.allclose(weights, torch.tensor([1.5, 1.0, 0.5]))
     assert not weights.requires_grad
-
-
-def test_returns_bootstrap_at_the_end_and_after_truncation_and_stop_at_termination():
-    rewards = torch.tensor([[1.0, 0.0, 1.0, 0.0]])
-    terminated = torch.tensor([[False, True, False, False]])
-    truncated = torch.tensor([[False, False, True, False]])
-    values = torch.tensor([[0.0, 0.0, 0.0, 8.0, 4.0]])
-    returns = n_step_returns(rewards, terminated, truncated, values, gamma=0.5)
-    # step 3 bootstraps from V(s_4); step 2 was truncated: from V(s_3); step 1 ended a life: no bootstrap
-    assert returns.tolist() == [[1.0, 0.0, 1.0 + 0.5 * 8.0, 0.0 + 0.5 * 4.0]]
 
 
 def test_rewards_are_clipped_to_plus_minus_one():

@@ -13,37 +13,42 @@ on the ending step.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .scores import GameScores
+from ..envs import action_count, make_env, observation_size
+from ..network import DEFAULT_WIDTH, ActorCritic
+from ..returns import n_step_returns
+from ..scores import GameScores
+from .base import Algorithm, BatchCallback, register
 
 
-@dataclass
+@dataclass(frozen=True)
 class A2CConfig:
     """Paper settings by default (Yu et al. 2020, classic control); the rest are project choices."""
 
-    num_envs: int = 32
-    steps_per_env: int = 4
-    reward_scale: float = 0.01  # immediate rewards are divided by 100
-    gamma: float = 0.99
+    width: int = field(default=DEFAULT_WIDTH, metadata={"help": "units in each of the three hidden layers"})
+    num_envs: int = field(default=32, metadata={"help": "parallel environments"})
+    steps_per_env: int = field(default=4, metadata={"help": "steps of each environment per batch"})
+    reward_scale: float = field(default=0.01, metadata={"help": "multiplier of immediate rewards (the paper "
+                                                                "divides them by 100)"})
+    gamma: float = field(default=0.99, metadata={"help": "discount"})
     # The paper gives 0.01 for Atari only. With rewards divided by 100 that bonus keeps the CartPole
     # policy too random to hold 195; 0.001 reaches 200.
-    entropy_coef: float = 0.001
-    value_coef: float = 0.5
-    lr: float = 1e-4  # RMSprop
-    alpha: float = 0.99
-    eps: float = 1e-8
+    entropy_coef: float = field(default=0.001, metadata={"help": "entropy bonus weight"})
+    value_coef: float = field(default=0.5, metadata={"help": "value loss weight"})
+    lr: float = field(default=1e-4, metadata={"help": "RMSprop learning rate"})
+    alpha: float = field(default=0.99, metadata={"help": "RMSprop smoothing constant"})
+    eps: float = field(default=1e-8, metadata={"help": "RMSprop epsilon"})
 
     def __post_init__(self):
-        if self.num_envs < 1 or self.steps_per_env < 1 or self.lr <= 0:
-            raise ValueError(f"num_envs and steps_per_env must be positive and lr > 0; "
-                             f"got {self.num_envs}, {self.steps_per_env}, {self.lr}")
+        if min(self.width, self.num_envs, self.steps_per_env) < 1 or self.lr <= 0:
+            raise ValueError(f"width, num_envs and steps_per_env must be positive and lr > 0; "
+                             f"got {self.width}, {self.num_envs}, {self.steps_per_env}, {self.lr}")
 
 
 @dataclass
@@ -69,7 +74,7 @@ class EnvRunner:
         self.obs = torch.from_numpy(np.asarray(obs, dtype=np.float32)).reshape(num_envs, -1)
         self.ended = np.zeros(num_envs, dtype=bool)  # the last step ended an episode: next is a reset step
         self.env_ids = np.arange(num_envs)
-        self.episodes = GameScores(num_envs, keep_episodes)  # undiscounted, unscaled episodic returns
+        self.scores = GameScores(num_envs, keep_episodes)  # undiscounted, unscaled episodic returns
         self.steps = 0
 
     @torch.no_grad()
@@ -90,13 +95,16 @@ class EnvRunner:
             valid[t] = ~self.ended
             rewards[t], terminated[t], truncated[t] = reward, term, trunc
             self.ended = term | trunc
-            finished += self.episodes.record(self.env_ids, reward, self.ended)
+            finished += self.scores.record(self.env_ids, reward, self.ended)
             self.obs = torch.from_numpy(np.asarray(next_obs, dtype=np.float32)).reshape(E, -1)
         obs[steps] = self.obs
         self.steps += steps * E
         scaled = torch.from_numpy(rewards) * reward_scale
         return Rollout(obs, actions, scaled, torch.from_numpy(terminated), torch.from_numpy(truncated),
                        torch.from_numpy(valid)), finished
+
+    def close(self) -> None:
+        self.env.close()
 
 
 def sample(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
@@ -105,29 +113,12 @@ def sample(logits: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return (logits - exponential.log()).argmax(-1)
 
 
-def n_step_returns(rollout: Rollout, values: torch.Tensor, gamma: float) -> torch.Tensor:
-    """Discounted returns of every step, bootstrapped from ``values`` ([T + 1, E], the critic's values
-    of ``rollout.obs``) at the end of the rollout and after truncations; zero after terminations.
-
-    A reset step (invalid) gets a meaningless return, but never feeds the return of the step before
-    it: that step ended its episode, so it uses either nothing (terminated) or the value of the final
-    observation (truncated).
-    """
-    returns = torch.empty_like(rollout.rewards)
-    following = values[-1]
-    for t in reversed(range(rollout.rewards.shape[0])):
-        following = torch.where(rollout.truncated[t], values[t + 1], following)
-        following = rollout.rewards[t] + gamma * following * (~rollout.terminated[t])
-        returns[t] = following
-    return returns
-
-
 def a2c_loss(model: nn.Module, rollout: Rollout, config: A2CConfig) -> tuple[torch.Tensor, dict[str, float]]:
     """Policy gradient with the n-step advantage, value regression and an entropy bonus, over valid steps."""
     T, E = rollout.actions.shape
     logits, values = model(rollout.obs.reshape((T + 1) * E, -1))
     values = values.reshape(T + 1, E)
-    returns = n_step_returns(rollout, values.detach(), config.gamma)
+    returns = n_step_returns(rollout.rewards, rollout.terminated, rollout.truncated, values.detach(), config.gamma)
     log_probs = F.log_softmax(logits.reshape(T + 1, E, -1)[:T], -1)
     weights = rollout.valid / rollout.valid.sum().clamp(min=1)  # a mean over the valid steps only
     chosen = log_probs.gather(-1, rollout.actions.unsqueeze(-1)).squeeze(-1)
@@ -139,21 +130,46 @@ def a2c_loss(model: nn.Module, rollout: Rollout, config: A2CConfig) -> tuple[tor
     stats = torch.stack([policy_loss, value_loss, entropy]).tolist()
     return loss, dict(zip(("policy_loss", "value_loss", "entropy"), stats))
 
-def make_optimizer(model: nn.Module, config: A2CConfig) -> torch.optim.Optimizer:
-    return torch.optim.RMSprop(model.parameters(), lr=config.lr, alpha=config.alpha, eps=config.eps, foreach=True)
 
+@register
+class A2C(Algorithm):
+    """A2C on a classic-control game (one with a budget in :mod:`rl_lth.envs`), on the CPU."""
 
-BatchCallback = Callable[[int, dict[str, float], list[float]], None]
+    name = "a2c"
+    Config = A2CConfig
+    score_name = "reward"
 
+    def __init__(self, env_id: str, config: A2CConfig | None = None, device: str | torch.device = "cpu"):
+        super().__init__(env_id, config, device)
+        if self.device.type != "cpu":
+            raise ValueError(f"a2c trains on the CPU (its networks are too small to gain from {self.device})")
+        probe = make_env(env_id, 1, 0)  # unknown games fail here, before any run folder is written
+        self.obs_size, self.actions = observation_size(probe), action_count(probe)
+        probe.close()
 
-def train(model: nn.Module, optimizer: torch.optim.Optimizer, runner: EnvRunner, config: A2CConfig,
-          batches: int, on_batch: BatchCallback | None = None) -> None:
-    """``batches`` A2C updates; after each, ``on_batch(batches_done, losses, finished_returns)``."""
-    for batch in range(1, batches + 1):
-        rollout, finished = runner.rollout(model, config.steps_per_env, config.reward_scale)
-        loss, losses = a2c_loss(model, rollout, config)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        if on_batch is not None:
-            on_batch(batch, losses, finished)
+    def config_entries(self) -> dict:
+        return asdict(self.config)  # at the top level of the trainer section, where run folders have them
+
+    def build_model(self, seed: int) -> ActorCritic:
+        return ActorCritic(self.obs_size, self.actions, self.config.width, seed)
+
+    def make_optimizer(self, model: nn.Module) -> torch.optim.Optimizer:
+        c = self.config
+        return torch.optim.RMSprop(model.parameters(), lr=c.lr, alpha=c.alpha, eps=c.eps, foreach=True)
+
+    def open(self, seed: int, keep_scores: int) -> EnvRunner:
+        env = make_env(self.env_id, self.config.num_envs, seed)
+        return EnvRunner(env, self.config.num_envs, seed, keep_scores)
+
+    def train(self, model: nn.Module, optimizer: torch.optim.Optimizer, runner: EnvRunner, batches: int,
+              on_batch: BatchCallback | None = None) -> None:
+        """``batches`` A2C updates, each on a fresh rollout of the current policy."""
+        c = self.config
+        for batch in range(1, batches + 1):
+            rollout, finished = runner.rollout(model, c.steps_per_env, c.reward_scale)
+            loss, losses = a2c_loss(model, rollout, c)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            if on_batch is not None:
+                on_batch(batch, losses, finished)
