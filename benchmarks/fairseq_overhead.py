@@ -31,7 +31,8 @@ from pathlib import Path
 import torch
 
 import shared_mask as sm
-from fairseq_lth.evaluate import PLUGIN_DIR, EvalConfig
+from fairseq_lth.evaluate import EvalConfig
+from fairseq_lth.processes import PLUGIN_DIR
 from fairseq_lth.imp import FairseqTrainer
 
 BIN = Path(sys.executable).parent

@@ -13,7 +13,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -23,7 +23,9 @@ from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq_cli import eval_lm
 
 from .checkpoint_compat import load_checkpoint
-from .evaluate import PLUGIN_DIR, averaged_checkpoint, cli, run_logged
+from .checkpoints import averaged_checkpoint
+from .processes import PLUGIN_DIR, run_logged
+from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
 
 _COUNT = re.compile(r"Evaluated ([\d,]+) tokens")
 _RESULT = re.compile(r"^eval-lm loss in bits: (\S+)$", re.M)
@@ -37,10 +39,10 @@ class LMEvalConfig:
 
     higher_is_better: ClassVar[bool] = False
 
-    average_last: int = 1
-    subset: str = "test"
-    max_tokens: int = 4000
-    cpu: bool = False
+    average_last: int = field(default=1, metadata=AVERAGE_LAST)
+    subset: str = field(default="test", metadata=SUBSET)
+    max_tokens: int = field(default=4000, metadata=MAX_TOKENS)
+    cpu: bool = field(default=False, metadata=CPU)
 
     @property
     def metric(self) -> str:

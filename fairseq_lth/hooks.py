@@ -6,11 +6,13 @@ A task mixes :class:`LotteryOptions` into its config and calls a :class:`Lottery
 - dense run (no ``--lth-mask``): with ``--lth-rewind-checkpoint``, fairseq's checkpoint at the
   rewind point is copied there (see :mod:`fairseq_lth.rewind`);
 - ticket run (``--lth-mask``): started from the rewind checkpoint with ``--continue-once``, the
-  mask is applied before the first update (``random_reinit`` first re-initializes the weights,
-  ``random_mask`` draws random positions with the mask's per-tensor counts) and every pruned
-  entry stays exactly zero (see :mod:`fairseq_lth.masking`). A resumed run (from the save dir's
-  ``checkpoint_last.pt``) keeps its weights and mask.
+  ticket kind (``shared_mask.TICKETS``) derives its mask from the level's (``random_mask`` draws
+  random positions with the mask's per-tensor counts), kinds that start from a fresh initialization
+  (``random_reinit``) re-initialize the weights, the mask is applied before the first update and
+  every pruned entry stays exactly zero (see :mod:`fairseq_lth.masking`). A resumed run (from the
+  save dir's ``checkpoint_last.pt``) keeps its weights and mask.
 """
+import importlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -37,13 +39,19 @@ class LotteryOptions(FairseqDataclass):
         default=None,
         metadata={"help": "mask file (shared_mask format) of the ticket to train; without it the run is dense"},
     )
-    lth_ticket: ChoiceEnum(sm.TICKETS) = field(
-        default="winning",
-        metadata={"help": "winning: rewound weights under the mask; random_reinit: fresh initialization "
-                          "(seed --lth-ticket-seed) under the mask; random_mask: rewound weights under random "
-                          "positions with the mask's per-tensor counts (seed --lth-ticket-seed)"},
+    lth_ticket: str = field(
+        default=sm.WINNING,
+        metadata={"help": "ticket kind (shared_mask.TICKETS): winning: rewound weights under the mask; "
+                          "random_reinit: fresh initialization (seed --lth-ticket-seed) under the mask; "
+                          "random_mask: rewound weights under random positions with the mask's per-tensor "
+                          "counts (seed --lth-ticket-seed); or a kind registered by --lth-extensions"},
     )
     lth_ticket_seed: int = field(default=0, metadata={"help": "seed of a random ticket"})
+    lth_extensions: Optional[str] = field(
+        default=None,
+        metadata={"help": "comma-separated Python modules to import first: they register their own ticket "
+                          "kinds or pruning strategies with shared_mask"},
+    )
     lth_scope: ChoiceEnum(sm.SCOPES) = field(
         default="all",
         metadata={"help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
@@ -78,6 +86,9 @@ class LotteryHooks:
 
     def __init__(self, cfg: LotteryOptions, default_rewind: rewind.RewindPoint):
         self.cfg = cfg
+        for module in filter(None, (cfg.lth_extensions or "").split(",")):
+            importlib.import_module(module)
+        self.kind = sm.ticket_kind(cfg.lth_ticket)  # an unknown kind names the registered ones
         self.point = rewind.RewindPoint.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
         self.model: Optional[nn.Module] = None
         self.mask: Optional[sm.Mask] = None
@@ -101,7 +112,7 @@ class LotteryHooks:
         cfg = self.cfg
         self.model, self._fresh_model = model, fresh_model
         if not self.is_ticket:
-            if str(cfg.lth_ticket) != "winning":
+            if cfg.lth_ticket != sm.WINNING:
                 raise ValueError(f"--lth-ticket {cfg.lth_ticket} needs the level's mask: pass --lth-mask")
             if cfg.lth_rewind_checkpoint is not None:
                 if self.point.is_zero:
@@ -127,9 +138,7 @@ class LotteryHooks:
             missing = sorted(set(expected) - set(mask.names()))
             raise ValueError(f"{cfg.lth_mask} does not cover the parameters of scope {cfg.lth_scope!r}: "
                              f"extra {extra[:5]}, missing {missing[:5]} (mask made with another --lth-scope?)")
-        if str(cfg.lth_ticket) == "random_mask":
-            mask = sm.random_mask_like(mask, cfg.lth_ticket_seed)
-        return mask
+        return self.kind.derive_mask(mask, cfg.lth_ticket_seed)
 
     def _check_start(self) -> bool:
         """Whether this launch starts at the rewind checkpoint (True) or resumes the ticket's own run.
@@ -161,7 +170,7 @@ class LotteryHooks:
                 rewind.capture(self.point, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
             self._capture_due = False
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
-            reinit = self.enforcer is None and self._starts_at_rewind and str(self.cfg.lth_ticket) == "random_reinit"
+            reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT
             if reinit:
                 sm.reinit_(self.model, self.cfg.lth_ticket_seed, init_fn=self._load_fresh_weights)
             if self.enforcer is None:

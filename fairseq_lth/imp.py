@@ -1,8 +1,8 @@
-"""Iterative magnitude pruning over fairseq-train runs, into the run folder of DESIGN.md.
+"""Iterative magnitude pruning over fairseq-train runs, into the run folder of docs/design.md.
 
     fairseq-lth-imp --data DATA --out RUN [--task lottery_translation|lottery_language_modeling]
-        [--levels 20 --rate 0.2 --seeds 0 --scope all --tickets winning random_reinit --rewind 1000it|1ep
-        --schedule iterative] -- FAIRSEQ_TRAIN_ARGS
+        [--levels 20 --rate 0.2 --seeds 0 1 2 --scope all --tickets winning random_reinit --rewind 1000it|1ep
+        --schedule iterative ...] -- FAIRSEQ_TRAIN_ARGS
 
 FAIRSEQ_TRAIN_ARGS are the model and optimization options of fairseq-train (--arch, --optimizer,
 --lr, --max-update, --save-interval-updates, ...); the driver adds the plugin, the task, the seed,
@@ -30,10 +30,15 @@ from torch import nn
 
 import shared_mask as sm
 from shared_mask.files import atomic_write
+from shared_mask.options import (HelpFormatter, add_lottery_options, import_extensions, lottery_config_from_args,
+                                 run_command, workers_from_args)
 
 from . import evaluate as ev
 from . import evaluate_lm
 from .checkpoint_compat import load_checkpoint
+from .checkpoints import model_checkpoint
+from .processes import PLUGIN_DIR, run_logged
+from .scoring import add_scoring_options, scoring_config
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ TASKS = {
     "lottery_language_modeling": TaskKind(evaluate_lm.LMEvalConfig, evaluate_lm.evaluate, "1ep", "dict.txt",
                                           "fairseq-preprocess --only-source"),
 }
+SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]
 # Options the driver sets itself for every unit.
 _RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
              "--tensorboard-logdir", "--lth-")
@@ -64,7 +70,7 @@ class FairseqTrainer(sm.Trainer):
     suffix = ".pt"
 
     def __init__(self, data: str, train_args: list[str], scope: str, evaluation, keep_checkpoints: bool = False,
-                 task: str = "lottery_translation"):
+                 task: str = "lottery_translation", extensions: list[str] = ()):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         kind = TASKS[task]
@@ -84,7 +90,12 @@ class FairseqTrainer(sm.Trainer):
         self.scope = scope
         self.evaluation = evaluation
         self.keep_checkpoints = keep_checkpoints
+        self.extensions = list(extensions)  # modules registering ticket kinds, imported by fairseq-train too
         self._cfg = self._task = None
+
+    def __getstate__(self) -> dict:
+        """Sent to Ray workers without fairseq's task and config, which each process builds again."""
+        return {**self.__dict__, "_cfg": None, "_task": None}
 
     def config(self) -> dict:
         data = Path(self.data)  # the recipes' data/<dataset>/bin: name the experiment after the dataset
@@ -96,7 +107,7 @@ class FairseqTrainer(sm.Trainer):
         """fairseq's config and task for the training arguments (dictionaries loaded once)."""
         if self._task is None:
             parser = options.get_training_parser()
-            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", ev.PLUGIN_DIR, "--task", self.task,
+            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", PLUGIN_DIR, "--task", self.task,
                                                         "--lth-scope", self.scope, *self.train_args])
             self._cfg = convert_namespace_to_omegaconf(args)
             self._task = tasks.setup_task(self._cfg.task)
@@ -132,9 +143,11 @@ class FairseqTrainer(sm.Trainer):
         return model
 
     def train_command(self, unit: sm.Unit) -> list[str]:
-        cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", ev.PLUGIN_DIR, "--task", self.task,
+        cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", PLUGIN_DIR, "--task", self.task,
                *self.train_args, "--seed", str(unit.seed), "--save-dir", str(unit.dir / "checkpoints"),
                "--tensorboard-logdir", str(unit.tb_dir), "--lth-scope", self.scope]
+        if self.extensions:
+            cmd += ["--lth-extensions", ",".join(self.extensions)]
         if unit.ticket == sm.DENSE:
             cmd += ["--continue-once", str(unit.init_path)]
             if unit.capture_rewind is not None:
@@ -142,60 +155,62 @@ class FairseqTrainer(sm.Trainer):
                 cmd += ["--lth-rewind-updates" if step.unit == "it" else "--lth-rewind-epochs", str(step.amount),
                         "--lth-rewind-checkpoint", str(unit.rewind_path)]
         else:
-            # The level's mask; the plugin draws random_mask's positions from it with the same seed.
-            cmd += ["--continue-once", str(unit.rewind_path), "--lth-mask", str(unit.dir.parent / "mask.safetensors"),
+            # The level's mask: the plugin derives the ticket's own (random_mask's positions) with the same
+            # seed, and re-initializes the weights of kinds that start fresh.
+            start = unit.init_path if sm.ticket_kind(unit.ticket).start is sm.Start.INIT else unit.rewind_path
+            cmd += ["--continue-once", str(start), "--lth-mask", str(unit.dir.parent / "mask.safetensors"),
                     "--lth-ticket", unit.ticket, "--lth-ticket-seed", str(unit.ticket_seed)]
         return cmd
 
     def train(self, unit: sm.Unit) -> dict[str, float]:
         save_dir = unit.dir / "checkpoints"
-        ev.run_logged(self.train_command(unit), unit.dir / "train.log")
-        ev.model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
+        run_logged(self.train_command(unit), unit.dir / "train.log")
+        model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
         metrics = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
         if not self.keep_checkpoints:
             shutil.rmtree(save_dir)
         return metrics
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv = sys.argv[1:] if argv is None else argv
-    ours, train_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
-    defaults = sm.LotteryConfig()
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fairseq-lth-imp", description="Lottery tickets (IMP) for fairseq translation and language models.",
-        epilog="Arguments after -- go to fairseq-train (model, optimizer, schedule, checkpoint interval).")
+        epilog="Arguments after -- go to fairseq-train (model, optimizer, schedule, checkpoint interval).",
+        formatter_class=HelpFormatter)
     parser.add_argument("--data", required=True, help="binarized data directory (fairseq-preprocess)")
-    parser.add_argument("--out", required=True, help="run folder (created or resumed)")
     parser.add_argument("--task", default="lottery_translation", choices=TASKS,
                         help="lottery_translation (scored by BLEU) or lottery_language_modeling (test log perplexity)")
-    parser.add_argument("--levels", type=int, default=defaults.levels)
-    parser.add_argument("--rate", type=float, default=defaults.rate, help="fraction of surviving weights pruned per level")
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
-    parser.add_argument("--tickets", nargs="+", default=defaults.tickets, choices=sm.TICKETS)
-    parser.add_argument("--schedule", default=defaults.schedule, choices=("iterative", "oneshot"))
-    parser.add_argument("--rewind", help="late-rewinding point: 1000it, 1ep, or 0 (reset to init); default: the "
-                                         "paper's, 1000it for translation and 1ep for language models")
-    parser.add_argument("--scope", default="all", choices=("all", "no_embeddings"),
-                        help="all: every parameter, embeddings included; no_embeddings: embeddings and output "
-                             "layer left dense")
+    add_lottery_options(parser, rewind=None)
     parser.add_argument("--keep-checkpoints", action="store_true",
                         help="keep each unit's fairseq checkpoints (default: keep final.pt only)")
-    parser.add_argument("--no-progress", action="store_true")
-    ev.add_eval_args(parser)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_scoring_options(parser, SCORING_CONFIGS, unset_help="default: the task's")
+    return parser
+
+
+def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """Parse the driver's options (before ``--``) and fairseq-train's (after it), then run the lottery."""
+    ours, train_args = (argv[: argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
+    extensions = import_extensions(ours)
     args = parser.parse_args(ours)
     if not train_args:
         parser.error("give the fairseq-train arguments after --, e.g. -- --arch transformer_wmt_en_de ...")
     kind = TASKS[args.task]
     try:
-        evaluation = ev.eval_config(args, kind.eval_config)
+        evaluation = scoring_config(args, kind.eval_config, SCORING_CONFIGS)
     except ValueError as e:
         parser.error(f"{e} (--task {args.task})")
-    config = sm.LotteryConfig(levels=args.levels, rate=args.rate, seeds=args.seeds, tickets=args.tickets,
-                              schedule=args.schedule, rewind=args.rewind or kind.rewind, scope=args.scope)
-    trainer = FairseqTrainer(args.data, train_args, args.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
-                             task=args.task)
-    results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress)
+    config = lottery_config_from_args(args, rewind=kind.rewind)
+    trainer = FairseqTrainer(args.data, train_args, config.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
+                             task=args.task, extensions=extensions)
+    results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress,
+                             workers=workers_from_args(args))
     print(results.read_text(), end="")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = build_parser()
+    run_command(parser, lambda: run(parser, sys.argv[1:] if argv is None else argv))
 
 
 if __name__ == "__main__":

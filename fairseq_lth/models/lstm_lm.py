@@ -22,7 +22,7 @@ Choices where the paper is silent:
 Every parameter (embedding, LSTM weights and biases, output layer) is prunable with --lth-scope all;
 ``no_embeddings`` keeps the embedding and the output layer dense.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Dict, Optional
 
 import torch
@@ -127,9 +127,6 @@ class LSTMDecoder(FairseqIncrementalDecoder):
 @register_model_architecture("lottery_lstm", "lottery_lstm_wikitext2")
 def lottery_lstm_wikitext2(args):
     """The paper's Wikitext-2 model (see the module docstring); train with --tokens-per-sample 50 --batch-size 30."""
-    args.dropout = getattr(args, "dropout", 0.5)
-    args.decoder_embed_dim = getattr(args, "decoder_embed_dim", 650)
-    args.decoder_hidden_size = getattr(args, "decoder_hidden_size", 650)
-    args.decoder_layers = getattr(args, "decoder_layers", 2)
-    args.share_decoder_input_output_embed = getattr(args, "share_decoder_input_output_embed", False)
-    args.init_scale = getattr(args, "init_scale", 0.05)
+    for option in fields(LotteryLSTMConfig):  # the config's defaults are the paper's
+        if not option.name.startswith("_") and not hasattr(args, option.name):
+            setattr(args, option.name, option.default)

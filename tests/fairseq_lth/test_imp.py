@@ -9,13 +9,13 @@ import pytest
 import shared_mask as sm
 from fairseq_lth import imp
 from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.evaluate import last_checkpoints
+from fairseq_lth.checkpoints import last_checkpoints
 
 from .conftest import MODEL_ARGS
 
 
 def run(data, out):
-    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--tickets", "winning", "--rewind", "4it",
+    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--seeds", "0", "--tickets", "winning", "--rewind", "4it",
               "--average-last", "2", "--beam", "2", "--cpu", "--no-progress", "--", *MODEL_ARGS])
 
 

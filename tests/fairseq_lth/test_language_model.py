@@ -14,7 +14,7 @@ from torch import nn
 import shared_mask as sm
 from fairseq_lth import imp
 from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.evaluate import PLUGIN_DIR
+from fairseq_lth.processes import PLUGIN_DIR
 from fairseq_lth.evaluate_lm import LMEvalConfig
 from fairseq_lth.imp import FairseqTrainer
 
@@ -54,7 +54,7 @@ def lm_data(tmp_path_factory):
 
 
 def run_imp(data, out):
-    imp.main(["--data", str(data), "--out", str(out), "--task", TASK, "--levels", "2",
+    imp.main(["--data", str(data), "--out", str(out), "--task", TASK, "--levels", "2", "--seeds", "0",
               "--tickets", "winning", "random_reinit", "--keep-checkpoints", "--cpu", "--no-progress", "--", *LM_ARGS])
 
 

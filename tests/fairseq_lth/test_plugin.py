@@ -8,9 +8,9 @@ import torch
 
 import shared_mask as sm
 from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.evaluate import PLUGIN_DIR
+from fairseq_lth.processes import PLUGIN_DIR
 
-from .conftest import MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, optimizer_moments, train
+from .conftest import BUILT_IN_TICKETS, MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, optimizer_moments, train
 
 
 def checkpoints(save_dir):
@@ -34,7 +34,7 @@ def test_rewind_checkpoint_is_fairseqs_full_checkpoint_at_the_rewind_update(dens
         assert torch.equal(rewind["model"][name], tensor), name
 
 
-@pytest.mark.parametrize("kind", sm.TICKETS)
+@pytest.mark.parametrize("kind", BUILT_IN_TICKETS)
 def test_pruned_weights_and_moments_are_exactly_zero_in_every_checkpoint(tickets, mask, builder, kind):
     keep = ticket_mask(mask, kind)
     for path in checkpoints(tickets[kind]):
@@ -51,7 +51,7 @@ def test_pruned_weights_and_moments_are_exactly_zero_in_every_checkpoint(tickets
 def test_tickets_start_from_the_specified_weights(dense, tickets, mask, builder):
     rewound = load_checkpoint(dense / "rewind.pt")["model"]
     fresh = builder.build_model(TICKET_SEED).state_dict()
-    masks = {kind: ticket_mask(mask, kind) for kind in sm.TICKETS}
+    masks = {kind: ticket_mask(mask, kind) for kind in BUILT_IN_TICKETS}
     start = {"winning": rewound, "random_mask": rewound, "random_reinit": fresh}
     for kind, save_dir in tickets.items():
         trained = load_checkpoint(save_dir / "checkpoint_last.pt")["model"]

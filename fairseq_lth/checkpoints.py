@@ -1,0 +1,85 @@
+"""Checkpoint files of a fairseq run: the latest ones, their average, and a copy without optimizer state."""
+from __future__ import annotations
+
+import os
+import re
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import torch
+
+from shared_mask.files import atomic_write
+
+from .checkpoint_compat import load_checkpoint
+
+_INTERVAL = re.compile(r"^checkpoint_\d+_(\d+)\.pt$")
+_EPOCH = re.compile(r"^checkpoint(\d+)\.pt$")
+
+
+def last_checkpoints(save_dir: str | os.PathLike, k: int) -> list[Path]:
+    """The ``k`` latest of the update (checkpoint_E_U.pt) and epoch (checkpointE.pt) checkpoints, by update
+    count, else checkpoint_last.pt.
+
+    fairseq writes no update checkpoint at the end of an epoch, so with --no-epoch-checkpoints the
+    latest update checkpoints can skip saves and reach far back: keep epoch checkpoints (bounded by
+    --keep-last-epochs) when averaging.
+    """
+    save_dir = Path(save_dir)
+    if k < 1:
+        raise ValueError(f"the number of checkpoints to average must be at least 1, got {k}")
+    found = []
+    for path in save_dir.glob("checkpoint*.pt"):
+        if m := _INTERVAL.match(path.name):
+            found.append((int(m.group(1)), path))
+        elif _EPOCH.match(path.name):
+            found.append((load_checkpoint(path, mmap=True)["optimizer_history"][-1]["num_updates"], path))
+    if found:
+        return [p for _, p in sorted(found, reverse=True)[:k]]
+    last = save_dir / "checkpoint_last.pt"
+    if not last.is_file():
+        raise FileNotFoundError(f"no checkpoint in {save_dir}")
+    return [last]
+
+
+def model_checkpoint(path: str | os.PathLike, out: str | os.PathLike) -> Path:
+    """Write ``path`` without its optimizer state: the weights, loadable by fairseq-generate."""
+    state = load_checkpoint(path)
+    state["last_optimizer_state"] = None
+    atomic_write(out, lambda tmp: torch.save(state, tmp))
+    return Path(out)
+
+
+def average_checkpoints(paths: list[Path], out: str | os.PathLike) -> Path:
+    """Average the weights of ``paths`` (in float64) into a checkpoint at ``out`` without optimizer state.
+
+    Entries that are zero in every input stay exactly zero, so an averaged ticket is as sparse as its
+    checkpoints.
+    """
+    total, state = None, None
+    for path in paths:
+        state = load_checkpoint(path)
+        model = state["model"]
+        if total is None:
+            total = {k: v.double() if v.is_floating_point() else v for k, v in model.items()}
+        else:
+            if model.keys() != total.keys():
+                raise ValueError(f"{path} holds other parameters than {paths[0]}")
+            for k, v in model.items():
+                if v.is_floating_point():
+                    total[k] += v.double()
+    state["model"] = {k: (v / len(paths)).to(state["model"][k].dtype) if v.is_floating_point() else v
+                      for k, v in total.items()}
+    state["last_optimizer_state"] = None
+    atomic_write(out, lambda tmp: torch.save(state, tmp))
+    return Path(out)
+
+
+@contextmanager
+def averaged_checkpoint(save_dir: str | os.PathLike, k: int, work_dir: str | os.PathLike) -> Iterator[Path]:
+    """The average of the last ``k`` checkpoints of ``save_dir``, as a file in ``work_dir`` removed afterwards."""
+    averaged = average_checkpoints(last_checkpoints(save_dir, k), Path(work_dir) / "averaged.pt")
+    try:
+        yield averaged
+    finally:
+        averaged.unlink(missing_ok=True)
