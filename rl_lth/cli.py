@@ -3,6 +3,7 @@
     rl-lth run --env CartPole-v0 --out runs/cartpole [--levels 20 --rate 0.2 --seeds 0 1 2
                --tickets winning random_reinit --rewind 1epoch --schedule iterative ...]
     rl-lth run --env Breakout-v5 --out runs/breakout [--preset paper|tiny --device cuda ...]
+    rl-lth sweep --envs Breakout-v5 Pong-v5 --out runs/atari [--workers 8 | --ray-address auto ...]
     rl-lth demo [--out demo_run]
 
 Every option group is generated from a dataclass (shared_mask.options): the lottery's, the budget,
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import shared_mask as sm
 from shared_mask.options import (HelpFormatter, add_dataclass_options, add_lottery_options, dataclass_from_args,
-                                 import_extensions, lottery_config_from_args, run_command)
+                                 import_extensions, lottery_config_from_args, run_command, workers_from_args)
 
 from .algorithms import ALGORITHMS
 from .atari.envs import GAMES
@@ -41,15 +42,13 @@ def build_parser(algo: str) -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run (or resume) a lottery on one game", formatter_class=HelpFormatter)
     run.add_argument("--env", required=True, help=f"game id: {', '.join(BUDGETS)}, or an envpool Atari id "
                      f"(the paper's: {', '.join(GAMES)})")
-    run.add_argument("--algo", choices=ALGORITHMS, help="training algorithm (default: elf for Atari ids, a2c "
-                     f"for the rest); the trainer options below are {algo}'s, `--algo NAME --help` lists another's")
-    run.add_argument("--preset", default="paper", choices=NAMES, help="the settings and budget that the options "
-                     "below override: the paper's, or (Atari) tiny, the test size: 8 games, batches of 4 "
-                     "trajectories, a narrow net, 2 epochs of 100 batches")
-    add_lottery_options(run, rewind="1epoch")
-    add_dataclass_options(run.add_argument_group("budget"), Budget, unset_default=True)
-    add_dataclass_options(run.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True)
-    add_dataclass_options(run.add_argument_group("runtime"), Runtime)
+    _add_lottery_and_trainer_options(run, algo)
+
+    sweep = commands.add_parser("sweep", help="run (or resume) one lottery per game, all of their units over the "
+                                "same workers", formatter_class=HelpFormatter)
+    sweep.add_argument("--envs", nargs="+", required=True, help="game ids (one algorithm for all of them); each "
+                       "lottery goes to OUT/<game>")
+    _add_lottery_and_trainer_options(sweep, algo)
 
     demo = commands.add_parser("demo", help="a short CartPole-v0 lottery with a table and a figure (minutes on "
                                "a CPU)", formatter_class=HelpFormatter)
@@ -58,13 +57,33 @@ def build_parser(algo: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _add_lottery_and_trainer_options(command: argparse.ArgumentParser, algo: str) -> None:
+    command.add_argument("--algo", choices=ALGORITHMS, help="training algorithm (default: elf for Atari ids, "
+                         f"a2c for the rest); the trainer options below are {algo}'s, `--algo NAME --help` lists "
+                         "another's")
+    command.add_argument("--preset", default="paper", choices=NAMES, help="the settings and budget that the "
+                         "options below override: the paper's, or (Atari) tiny, the test size: 8 games, batches "
+                         "of 4 trajectories, a narrow net, 2 epochs of 100 batches")
+    add_lottery_options(command, rewind="1epoch")
+    add_dataclass_options(command.add_argument_group("budget"), Budget, unset_default=True)
+    add_dataclass_options(command.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True)
+    add_dataclass_options(command.add_argument_group("runtime"), Runtime)
+
+
 def algorithm_named(argv: list[str]) -> str:
     """The algorithm that ``argv`` asks for with ``--algo``, or the default of its ``--env``."""
     probe = argparse.ArgumentParser(add_help=False)
     probe.add_argument("--env")
+    probe.add_argument("--envs", nargs="+", default=[])
     probe.add_argument("--algo")
     known = probe.parse_known_args(argv)[0]
-    return known.algo if known.algo in ALGORITHMS else default_algorithm(known.env)
+    if known.algo in ALGORITHMS:
+        return known.algo
+    defaults = {default_algorithm(env) for env in known.envs}
+    if len(defaults) > 1:
+        raise ValueError(f"--envs {' '.join(known.envs)} mixes games of different algorithms "
+                         f"({', '.join(sorted(defaults))}): sweep them separately")
+    return defaults.pop() if defaults else default_algorithm(known.env)
 
 
 def trainer_from_args(args: argparse.Namespace) -> RLTrainer:
@@ -79,12 +98,21 @@ def trainer_from_args(args: argparse.Namespace) -> RLTrainer:
 
 def run(args: argparse.Namespace) -> Path:
     """Run (or resume) the lottery that parsed `run` options describe; print its table."""
-    trainer = trainer_from_args(args)
+    return sweep(args, {args.env: Path(args.out)})[0]
+
+
+def sweep(args: argparse.Namespace, folders: dict[str, Path]) -> list[Path]:
+    """Run (or resume) one lottery per game of ``folders`` (game -> run folder) over the same workers."""
     lottery = lottery_config_from_args(args)
-    trainer.rewind_batch(sm.parse_step(lottery.rewind))  # a rewind point after training fails before any work
-    results = sm.run_lottery(trainer, lottery, args.out, progress=args.progress)
-    print_table(args.out)
-    print(f"results: {results}")
+    lotteries = []
+    for env, out in folders.items():
+        trainer = trainer_from_args(argparse.Namespace(**{**vars(args), "env": env}))
+        trainer.rewind_batch(sm.parse_step(lottery.rewind))  # a rewind point after training fails before any work
+        lotteries.append((trainer, lottery, out))
+    results = sm.run_lotteries(lotteries, progress=args.progress, workers=workers_from_args(args))
+    for out, csv_path in zip(folders.values(), results):
+        print_table(out)
+        print(f"results: {csv_path}")
     return results
 
 
@@ -97,6 +125,10 @@ def command(argv: list[str]) -> object:
     args = parse_args(argv)
     if args.command == "demo":
         return run_demo(args.out, progress=args.progress)
+    if args.command == "sweep":
+        if len(set(args.envs)) != len(args.envs):
+            raise ValueError(f"--envs names a game twice: {' '.join(args.envs)}")
+        return sweep(args, {env: Path(args.out) / env for env in args.envs})
     return run(args)
 
 

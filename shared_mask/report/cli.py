@@ -62,6 +62,8 @@ def report(args):
 
     for summary in summaries:
         written += _save(figures.ticket_figure(summary), args.out, f"{summary.run.name}_{summary.run.metric}", args.pdf)
+    if len(summaries) > 1:
+        written += _save(figures.grid_figure(summaries), args.out, "grid", args.pdf)
     if args.compare:
         fig = figures.compare_figure(summaries, compare_labels(runs))
         written += _save(fig, args.out, f"compare_{runs[0].metric}", args.pdf)

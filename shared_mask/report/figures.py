@@ -93,20 +93,36 @@ def _plotted_tickets(summary):
 def ticket_figure(summary):
     """One run: every ticket kind in its registry style (winning blue, random red), mean +- std over
     seeds, the dense network as a horizontal line."""
-    run = summary.run
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    ax = fig.add_subplot()
+    _draw_run(fig.add_subplot(), summary, legend_size="small")
+    return fig
+
+
+def grid_figure(summaries):
+    """Several runs (a sweep: one per game or dataset) side by side, three to a row, as the paper's
+    Atari figure."""
+    columns = min(3, len(summaries))
+    rows = math.ceil(len(summaries) / columns)
+    fig = Figure(figsize=(4.4 * columns, 3.4 * rows), layout="constrained")
+    for ax, summary in zip(fig.subplots(rows, columns, squeeze=False).flat, summaries):
+        _draw_run(ax, summary, legend_size="x-small")
+    for ax in list(fig.axes)[len(summaries):]:
+        ax.set_visible(False)
+    return fig
+
+
+def _draw_run(ax, summary, legend_size):
+    run = summary.run
     for ticket in _plotted_tickets(summary):
         _draw_ticket(ax, summary, ticket, *ticket_style(ticket))
     if summary.dense is not None:
         ax.axhline(summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=DENSE_TICKET.label,
                    gid=DENSE_TICKET.name)
-    _finish_metric_axes(ax, [summary], run.experiment, legend_size="small")
+    _finish_metric_axes(ax, [summary], run.experiment, legend_size=legend_size)
     missing = len(run.missing_units())
     if missing:
         ax.set_title(f"partial: {missing} of {len(run.expected_units())} units missing", loc="right",
                      fontsize="x-small", color="dimgray")
-    return fig
 
 
 def compare_figure(summaries, labels):

@@ -14,9 +14,10 @@ from fairseq_lth.checkpoints import last_checkpoints
 from .conftest import MODEL_ARGS
 
 
-def run(data, out):
-    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--seeds", "0", "--tickets", "winning", "--rewind", "4it",
-              "--average-last", "2", "--beam", "2", "--cpu", "--no-progress", "--", *MODEL_ARGS])
+def run(data, out, *workers):
+    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--seeds", "0", "--tickets", "winning",
+              "--rewind", "4it", "--average-last", "2", "--beam", "2", "--cpu", "--no-progress", *workers,
+              "--", *MODEL_ARGS])
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,15 @@ def test_rerun_skips_finished_units_and_redoes_an_interrupted_one(data, lottery)
     assert interrupted.is_file()
     assert all(p.stat().st_mtime_ns == t for p, t in done.items() if p != interrupted)
     assert all(p.read_bytes() == b for p, b in masks.items())
+
+
+def test_two_ray_workers_give_the_in_process_masks(ray_cluster, data, lottery, tmp_path):
+    out = tmp_path / "run"
+    run(data, out, "--workers", "2")
+    for level in (0, 1, 2):
+        path = f"seed_0/level_{level:02d}/mask.safetensors"
+        assert sm.Mask.load(out / path) == sm.Mask.load(lottery / path), path
+    assert (out / "results.csv").read_text() == (lottery / "results.csv").read_text()
 
 
 def test_random_tickets_get_the_level_mask_and_their_seed(builder, tmp_path):
