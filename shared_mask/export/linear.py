@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .kernels import best_kernel, check_policy, is_sparse
+from .kernels import check_policy, is_sparse, probe_batch, sparse_is_faster, to_csr, worth_probing
 
 
 class SparseLinear(nn.Module):
@@ -34,19 +34,24 @@ class SparseLinear(nn.Module):
 
 @torch.no_grad()
 def sparsify(model: nn.Module, batch: int, policy: str = "auto") -> dict[str, str]:
-    """Replace, in place, each ``nn.Linear`` of ``model`` whose weight multiplies a batch of ``batch`` rows faster
-    as CSR by a :class:`SparseLinear`; return module name -> "csr" or "dense" (see :func:`kernels.best_kernel`).
-
-    Only submodules are replaced: wrap a bare ``nn.Linear`` in :class:`SparseLinear` yourself.
+    """Replace, in place, each ``nn.Linear`` of ``model`` that runs faster as a :class:`SparseLinear` on ``batch``
+    input rows; return module name -> "csr" or "dense". ``policy``: ``auto`` times both modules (Python
+    overhead and input layout included: a small layer can lose what its kernel gains), ``sparse`` or
+    ``dense`` force one. Only submodules are replaced: wrap a bare ``nn.Linear`` yourself.
     """
     check_policy(policy)
     chosen = {}
     for name, module in list(model.named_modules()):
         if not name or not isinstance(module, nn.Linear):
             continue
-        weight = best_kernel(module.weight, batch, policy)
-        chosen[name] = "csr" if is_sparse(weight) else "dense"
-        if is_sparse(weight):
+        sparse = None
+        if policy == "sparse" or (policy == "auto" and worth_probing(module.weight)):
+            sparse = SparseLinear(to_csr(module.weight), module.bias)
+        if sparse is not None and policy == "auto":
+            x = torch.randn(probe_batch(batch), module.in_features, dtype=module.weight.dtype)
+            sparse = sparse if sparse_is_faster(lambda: sparse(x), lambda: module(x)) else None
+        chosen[name] = "dense" if sparse is None else "csr"
+        if sparse is not None:
             parent, _, child = name.rpartition(".")
-            setattr(model.get_submodule(parent) if parent else model, child, SparseLinear(weight, module.bias))
+            setattr(model.get_submodule(parent) if parent else model, child, sparse)
     return chosen

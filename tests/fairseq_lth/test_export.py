@@ -17,7 +17,7 @@ from fairseq_lth.export import SparseLSTMLM
 from shared_mask.export import cli
 
 from .conftest import MODEL_ARGS, fairseq
-from .test_language_model import LM_ARGS, write_text
+from .test_language_model import LM_ARGS, lm_data  # noqa: F401 (the module's tiny binarized text)
 
 PLUGIN = str(Path(fairseq_lth.__file__).parent)
 LM_TASK = "lottery_language_modeling"
@@ -42,14 +42,10 @@ def write_unit(run: Path, trainer: dict, checkpoint: Path, density: float) -> tu
 
 
 @pytest.fixture(scope="module")
-def lm(tmp_path_factory):
+def lm(lm_data, tmp_path_factory):
     """A 90%-pruned unit of the plugin's LSTM LM trained for one epoch by the real fairseq-train."""
-    root = tmp_path_factory.mktemp("export_lm")
-    write_text(root)
-    data = root / "bin"
-    fairseq("fairseq-preprocess", "--only-source", "--trainpref", root / "train.txt", "--validpref", root / "valid.txt",
-            "--testpref", root / "test.txt", "--destdir", data, "--workers", "1")
-    args = [a if a != "3" else "1" for a in LM_ARGS]  # --max-epoch 1
+    root, data = tmp_path_factory.mktemp("export_lm"), lm_data
+    args = [*LM_ARGS, "--max-epoch", "1"]  # the last --max-epoch wins
     fairseq("fairseq-train", data, "--user-dir", PLUGIN, "--task", LM_TASK, *args, "--save-dir", root / "ckpt",
             "--no-epoch-checkpoints")
     trainer = {"experiment": "toy", "task": LM_TASK, "metric": "test_log_ppl", "data": str(data), "train_args": args,
