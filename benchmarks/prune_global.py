@@ -1,57 +1,74 @@
-"""Global magnitude pruning on a Transformer-Big-sized model: time, peak memory, agreement.
+"""Exact global magnitude pruning against its baselines, same process, same run, CPU or GPU.
 
-Builds the real fairseq ``transformer_vaswani_wmt_en_de_big`` (32k joined dictionary, shared
-embeddings; about 210M parameters) and runs two successive 20% global pruning steps over all
-parameters with each method, measured in the same process:
+Two models, every parameter prunable:
 
-- ``shared_mask.prune_global`` (histogram select, no sort, no concatenation);
-- the plain reference: concatenate all surviving magnitudes, ``torch.kthvalue``, exact tie fill;
+- 58M: a 32000x1024 embedding and three 1024/4096 feed-forward blocks with LayerNorms;
+- 210M: Transformer-Big shapes (``nn.Transformer``: d_model 1024, 16 heads, FFN 4096, 6+6 layers)
+  with one 32768x1024 embedding shared by source, target and output.
+
+Each method runs two successive 20% global steps from the dense mask:
+
+- ``shared_mask.prune_global`` (exact: ties in parameter order, then flat index);
+- ``torch.kthvalue`` on the concatenated surviving magnitudes, pruning everything at or below the
+  threshold (inexact on ties; the usual quick recipe);
 - ``torch.nn.utils.prune.global_unstructured`` with ``L1Unstructured`` (run last: it rewrites the model);
-- the floor: one read pass over the weights.
+- one read pass, ``torch.linalg.vector_norm(p, 1)`` of every parameter: the memory-bandwidth floor.
 
-Peak extra memory is the highest resident-set size seen while a method runs minus the size
-before it, sampled every millisecond. Usage: ``python benchmarks/prune_global.py [--skip-torch-prune]``.
+Seconds per step are medians over ``--repeats`` runs (torch prune: one run, it is slow). Peak extra
+memory is above what was allocated before the method: ``torch.cuda.max_memory_allocated`` on a GPU,
+the resident-set size sampled every millisecond on the CPU. Usage:
+``python benchmarks/prune_global.py --device cpu|cuda [--sizes 58M 210M] [--repeats 3]``.
 """
 from __future__ import annotations
 
 import argparse
-import tempfile
+import statistics
 import threading
 import time
-from pathlib import Path
 
 import torch
+from torch import nn
 from torch.nn.utils import prune as torch_prune
 
 import shared_mask as sm
 
-GIB = 1024 ** 3
+GB = 1e9
 
 
-def build_transformer_big(vocab: int) -> torch.nn.Module:
-    from fairseq import options, tasks
-    from fairseq.data import Dictionary
-
-    dictionary = Dictionary()
-    for i in range(vocab - len(dictionary)):
-        dictionary.add_symbol(f"tok{i}")
-    parser = options.get_training_parser()
-    args = options.parse_args_and_arch(parser, [
-        tempfile.gettempdir(), "--task", "translation", "--arch", "transformer_vaswani_wmt_en_de_big",
-        "--share-all-embeddings", "--source-lang", "en", "--target-lang", "de",
-    ])
-    task = tasks.translation.TranslationTask(args, dictionary, dictionary)
-    return task.build_model(args)
+def ffn_model() -> nn.Module:
+    """58M parameters: an embedding and three feed-forward blocks, each with a LayerNorm."""
+    blocks = [nn.Sequential(nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 1024), nn.LayerNorm(1024)) for _ in range(3)]
+    return nn.Sequential(nn.Embedding(32000, 1024), *blocks)
 
 
-class PeakRSS:
-    """Highest resident-set size (bytes) above the starting one while the block runs."""
+class TransformerBig(nn.Module):
+    """210M parameters in Transformer-Big shapes with shared embeddings."""
+
+    def __init__(self, vocab: int = 32768):
+        super().__init__()
+        self.embed = nn.Embedding(vocab, 1024)
+        self.transformer = nn.Transformer(1024, 16, 6, 6, 4096)
+
+
+MODELS = {"58M": ffn_model, "210M": TransformerBig}
+
+
+class PeakMemory:
+    """Peak bytes above the starting allocation while the block runs (GPU allocator or CPU RSS)."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device.type == "cuda"
 
     def __enter__(self):
-        self.start = self.peak = _rss()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
+        if self.cuda:
+            torch.cuda.synchronize()
+            torch.cuda.reset_peak_memory_stats()
+            self.start = torch.cuda.memory_allocated()
+        else:
+            self.start = self.peak = _rss()
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._poll, daemon=True)
+            self._thread.start()
         return self
 
     def _poll(self):
@@ -59,9 +76,13 @@ class PeakRSS:
             self.peak = max(self.peak, _rss())
 
     def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, _rss())
+        if self.cuda:
+            torch.cuda.synchronize()
+            self.peak = torch.cuda.max_memory_allocated()
+        else:
+            self._stop.set()
+            self._thread.join()
+            self.peak = max(self.peak, _rss())
         self.extra = self.peak - self.start
 
 
@@ -70,100 +91,102 @@ def _rss() -> int:
         return int(f.read().split()[1]) * 4096
 
 
-def measure(fn):
-    with PeakRSS() as memory:
+def measure(fn, device: torch.device):
+    """(result, seconds, peak extra bytes) of one call."""
+    with PeakMemory(device) as memory:
         start = time.perf_counter()
         result = fn()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
         seconds = time.perf_counter() - start
     return result, seconds, memory.extra
 
 
-def kthvalue_reference(params: dict, mask: sm.Mask, rate: float) -> sm.Mask:
-    """Concatenate surviving magnitudes, take the k-th smallest, prune below it and ties in order."""
+def two_steps(prune, mask: sm.Mask, device: torch.device, rate: float):
+    """Masks, seconds and peak extra bytes of two successive steps."""
+    masks, seconds, extra = [mask], [], []
+    for _ in range(2):
+        new, s, e = measure(lambda: prune(masks[-1], rate), device)
+        masks.append(new)
+        seconds.append(s)
+        extra.append(e)
+    return masks, seconds, extra
+
+
+def kthvalue_step(params: dict, mask: sm.Mask, rate: float) -> sm.Mask:
+    """Prune every survivor at or below the k-th smallest surviving magnitude (ties over-prune)."""
     names = mask.names()
-    magnitudes = torch.cat([params[n].detach().abs().reshape(-1)[mask[n].reshape(-1)] for n in names])
-    k = int(rate * magnitudes.numel() + 0.5)
-    threshold = torch.kthvalue(magnitudes, k).values
-    ties_to_prune = k - int((magnitudes < threshold).sum())
+    magnitudes = torch.cat([params[n].detach().abs().reshape(-1)[mask[n].reshape(-1).to(params[n].device)] for n in names])
+    threshold = torch.kthvalue(magnitudes, int(rate * magnitudes.numel() + 0.5)).values
     del magnitudes
-    new = {}
-    for n in names:
-        w, keep = params[n].detach().abs().reshape(-1), mask[n].reshape(-1)
-        kept = keep & (w > threshold)
-        ties = (keep & (w == threshold)).nonzero().squeeze(1)
-        kept[ties[ties_to_prune:]] = True
-        ties_to_prune -= min(ties_to_prune, ties.numel())
-        new[n] = kept.reshape(mask[n].shape)
-    return sm.Mask(new)
+    return sm.Mask({n: mask[n] & (params[n].detach().abs() > threshold).cpu() for n in names})
 
 
-def torch_prune_step(model: torch.nn.Module, names: list[str], rate: float) -> None:
+def torch_prune_step(model: nn.Module, names: list[str], rate: float) -> None:
     modules = dict(model.named_modules())
     targets = [(modules[n.rpartition(".")[0]], n.rpartition(".")[2]) for n in names]
     torch_prune.global_unstructured(targets, pruning_method=torch_prune.L1Unstructured, amount=rate)
 
 
-def read_pass(params: dict, names: list[str]) -> float:
-    return sum(float(params[n].sum()) for n in names)
+def read_pass(params: dict, names: list[str]) -> torch.Tensor:
+    return sum(torch.linalg.vector_norm(params[n], 1) for n in names)
+
+
+def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: bool) -> None:
+    torch.manual_seed(0)
+    model = MODELS[size]().to(device).requires_grad_(False)
+    params = dict(model.named_parameters())
+    names = sm.prunable(model, "all")
+    param_bytes = sum(params[n].numel() * params[n].element_size() for n in names)
+    numel = sum(params[n].numel() for n in names)
+    print(f"\n== {size}: {numel / 1e6:.1f}M parameters in {len(names)} tensors, {param_bytes / GB:.2f} GB, {device}, "
+          f"{torch.get_num_threads()} threads")
+    dense = sm.Mask.dense(model, names)
+
+    rows = {}
+    threads = torch.get_num_threads()
+    for n in sorted({threads, 1}, reverse=True):  # ours runs on one CPU thread: compare with both
+        torch.set_num_threads(n)
+        reads = [measure(lambda: read_pass(params, names), device) for _ in range(max(repeats, 3))]
+        rows[f"one read pass (vector_norm 1), {n} thread{'s' * (n > 1)}"] = ([r[1] for r in reads], [r[2] for r in reads])
+    torch.set_num_threads(threads)
+    runs = [two_steps(lambda m, r: sm.prune_global(params, m, r), dense, device, rate) for _ in range(repeats)]
+    ours = runs[0][0]
+    rows["shared_mask.prune_global (exact)"] = ([s for r in runs for s in r[1]], [e for r in runs for e in r[2]])
+    runs = [two_steps(lambda m, r: kthvalue_step(params, m, r), dense, device, rate) for _ in range(repeats)]
+    kth = runs[0][0]
+    rows["torch.kthvalue threshold (inexact on ties)"] = ([s for r in runs for s in r[1]], [e for r in runs for e in r[2]])
+    if not skip_torch:
+        _, seconds, extra = two_steps(lambda m, r: torch_prune_step(model, names, r), dense, device, rate)
+        rows["torch.nn.utils.prune.global_unstructured"] = (seconds, extra)
+
+    print(f"{'method':<44} {'s/step (median)':>16} {'range':>15} {'peak extra':>11} {'x param bytes':>14}")
+    median = {}
+    for name, (seconds, extra) in rows.items():
+        median[name] = statistics.median(seconds)
+        print(f"{name:<44} {median[name]:16.4f} {min(seconds):7.3f}-{max(seconds):<7.3f} "
+              f"{max(extra) / GB:9.3f}GB {max(extra) / param_bytes:13.2f}x")
+    t_ours = median["shared_mask.prune_global (exact)"]
+    t_read = min(t for name, t in median.items() if name.startswith("one read pass"))
+    print(f"ours = {t_ours / t_read:.1f}x the faster read pass; kthvalue / ours = "
+          f"{median['torch.kthvalue threshold (inexact on ties)'] / t_ours:.1f}x", end="")
+    if not skip_torch:
+        print(f"; torch prune / ours = {median['torch.nn.utils.prune.global_unstructured'] / t_ours:.1f}x", end="")
+    print(f"\nkept after each step: ours {ours[1].alive()}, {ours[2].alive()} of {numel} (exactly 80%, 64%); kthvalue "
+          f"{kth[1].alive()}, {kth[2].alive()}; after step 1 they differ in {round(ours[1].hamming(kth[1]) * numel)} "
+          f"entries (ties at the threshold, which kthvalue prunes all of)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--vocab", type=int, default=32768, help="joined dictionary size")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--sizes", nargs="+", default=list(MODELS), choices=list(MODELS))
     parser.add_argument("--rate", type=float, default=0.2)
+    parser.add_argument("--repeats", type=int, default=3, help="runs of two steps per method (torch prune: one)")
     parser.add_argument("--skip-torch-prune", action="store_true", help="skip the slow torch.nn.utils.prune baseline")
     args = parser.parse_args()
-
-    torch.manual_seed(0)
-    model = build_transformer_big(args.vocab)
-    model.requires_grad_(False)
-    params = dict(model.named_parameters())
-    names = sm.prunable(model, "all")
-    numel = sum(params[n].numel() for n in names)
-    param_bytes = sum(params[n].numel() * params[n].element_size() for n in names)
-    print(f"transformer_vaswani_wmt_en_de_big, vocab {args.vocab}, shared embeddings: "
-          f"{numel / 1e6:.1f}M prunable parameters in {len(names)} tensors ({param_bytes / GIB:.2f} GiB fp32)")
-    print(f"threads: {torch.get_num_threads()}\n")
-
-    rows = []
-    _, seconds, extra = measure(lambda: read_pass(params, names))
-    rows.append(("one read pass (floor)", seconds, None, extra))
-
-    dense = sm.Mask.dense(model, names)
-    ours, reference = [dense], [dense]
-    for step in (1, 2):
-        mask, seconds, extra = measure(lambda: sm.prune_global(params, ours[-1], args.rate))
-        ours.append(mask)
-        rows.append((f"shared_mask.prune_global, step {step}", seconds, None, extra))
-    for step in (1, 2):
-        mask, seconds, extra = measure(lambda: kthvalue_reference(params, reference[-1], args.rate))
-        reference.append(mask)
-        rows.append((f"kthvalue reference, step {step}", seconds, None, extra))
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "mask.safetensors"
-        ours[-1].save(path)
-        mask_file_bytes = path.stat().st_size
-
-    if not args.skip_torch_prune:
-        for step in (1, 2):
-            _, seconds, extra = measure(lambda: torch_prune_step(model, names, args.rate))
-            rows.append((f"torch.nn.utils.prune.global_unstructured, step {step}", seconds, None, extra))
-
-    print(f"{'method':<52} {'seconds':>8} {'peak extra':>11} {'x param bytes':>14}")
-    for name, seconds, _, extra in rows:
-        print(f"{name:<52} {seconds:8.2f} {extra / GIB:9.2f}GB {extra / param_bytes:13.2f}x")
-
-    ours_time = sum(r[1] for r in rows if r[0].startswith("shared_mask")) / 2
-    print()
-    print(f"same pruned set as the kthvalue reference: step 1 {ours[1] == reference[1]}, step 2 {ours[2] == reference[2]}")
-    print(f"densities after two steps: ours {ours[2].density():.6f}, reference {reference[2].density():.6f}")
-    print(f"mask file: {mask_file_bytes / 1e6:.1f} MB = 1/{param_bytes / mask_file_bytes:.1f} of the fp32 parameter bytes")
-    floor = rows[0][1]
-    print(f"shared_mask.prune_global: {ours_time:.2f} s per step = {ours_time / floor:.1f}x the read pass")
-    if not args.skip_torch_prune:
-        torch_time = sum(r[1] for r in rows if r[0].startswith("torch.nn")) / 2
-        print(f"speed-up over torch.nn.utils.prune: {torch_time / ours_time:.1f}x")
+    for size in args.sizes:
+        run(size, torch.device(args.device), args.rate, args.repeats, args.skip_torch_prune)
 
 
 if __name__ == "__main__":

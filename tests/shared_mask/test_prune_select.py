@@ -156,3 +156,21 @@ def test_cuda_selection_is_bit_identical_to_cpu():
     assert on_gpu == sm.select_lowest(scores, mask, k)
     model = mlp(3).cuda().half()
     assert sm.prune_global(model, sm.Mask.dense(model), 0.3) == sm.prune_global(model.cpu(), sm.Mask.dense(model), 0.3)
+
+
+def test_selection_runs_on_one_cpu_thread_and_restores_the_count():
+    scores, mask = random_case(10)
+    seen = []
+
+    class Watch(dict):
+        def __getitem__(self, name):
+            seen.append(torch.get_num_threads())
+            return super().__getitem__(name)
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        sm.select_lowest(Watch(scores), mask, 4)
+        assert set(seen) == {1} and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
