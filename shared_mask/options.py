@@ -19,7 +19,7 @@ import typing
 from typing import Any, Callable
 
 from .lottery import LotteryConfig
-from .workers import Workers
+from .workers import UnitFailed, Workers
 
 UNSET_HELP = "default: the preset's"
 
@@ -121,11 +121,11 @@ def workers_from_args(args: argparse.Namespace) -> Workers:
 
 
 def run_command(parser: argparse.ArgumentParser, command: Callable[[], object]) -> None:
-    """Run ``command``. A bad setting or missing file ends the program with one ``prog: error:`` line and
-    status 2 (set ``LTH_DEBUG=1`` for the traceback); ^C exits with status 130."""
+    """Run ``command``. A bad setting, a missing file or a failed unit ends the program with one
+    ``prog: error:`` line and status 2 (set ``LTH_DEBUG=1`` for the traceback); ^C exits with status 130."""
     try:
         command()
-    except (ValueError, FileNotFoundError) as error:
+    except (ValueError, FileNotFoundError, UnitFailed) as error:
         if os.environ.get("LTH_DEBUG"):
             raise
         parser.exit(2, f"{parser.prog}: error: {error}\n")
