@@ -21,10 +21,10 @@ from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from .files import atomic_write, write_json, write_text
+from . import tensor_file
+from .files import write_json, write_text
 from .mask import Mask
 from .plan import LotteryPlan
 from .pruning import PRUNING
@@ -136,17 +136,21 @@ class Trainer(ABC):
         """Train ``unit``'s ticket and return its metrics (name -> value)."""
 
     def save_weights(self, model: nn.Module, path: Path) -> None:
+        """The model's state as a byte-deterministic safetensors file with a checksum (tied tensors once)."""
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict(keep_vars=False).items()}
         unique, seen = {}, set()
         for name, tensor in state.items():  # tied tensors are stored once
             if tensor.data_ptr() not in seen or tensor.numel() == 0:
                 unique[name] = tensor
                 seen.add(tensor.data_ptr())
-        atomic_write(path, lambda tmp: save_file(unique, str(tmp)))
+        tensor_file.save(unique, path)
 
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
-        state = load_file(str(path))
-        missing, unexpected = model.load_state_dict(state, strict=False)
+        state, _ = tensor_file.load(path)  # a truncated or corrupt file is a ValueError naming it
+        try:
+            missing, unexpected = model.load_state_dict(state, strict=False)
+        except RuntimeError as error:  # shapes of another model
+            raise ValueError(f"{path} does not fit the model: {str(error).strip().splitlines()[-1].strip()}") from None
         tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
         if set(missing) - tied or unexpected:
             raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, unexpected {unexpected}")
@@ -237,6 +241,8 @@ def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) ->
     elif out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no config.json: not a run folder")
     write_json(path, wanted)
+    for leftover in out.rglob(".*.tmp*"):  # half-written files of a killed run (see files.atomic_write)
+        leftover.unlink(missing_ok=True)
 
 
 def _differences(existing: dict, wanted: dict) -> list[str]:

@@ -17,13 +17,20 @@ from .runs import RunError, load_run
 from .tables import missing_lines, summarize, tolerance_sentence, write_summaries
 
 
+def _tolerance(text):
+    value = float(text)
+    if not 0 <= value < 1:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1), got {text!r}")
+    return value
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lth-report", description=__doc__.split("\n\n")[1])
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders written by the lottery loop")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the figures and tables")
     parser.add_argument("--compare", action="store_true",
                         help="also overlay all runs in one figure (ablations), labelled by their differing config fields")
-    parser.add_argument("--tolerance", type=float, default=0.01,
+    parser.add_argument("--tolerance", type=_tolerance, default=0.01,
                         help="relative distance to the dense metric that counts as matching it (default 0.01)")
     parser.add_argument("--pdf", action="store_true", help="write every figure as PDF too")
     return parser.parse_args(argv)

@@ -5,10 +5,12 @@ Where the results come from, explicitly:
   seed, level, ticket and metric replaces an earlier one: a redone unit appended again);
 - a finished unit (its `metrics.json` exists) that `results.csv` lacks, because the run was
   interrupted before the table was rewritten or the table is absent, is read from its
-  `metrics.json`; such units are listed in `Run.recovered_units` so the report can say so.
+  `metrics.json`; such units are listed in `Run.recovered_units` so the report can say so;
+- a damaged `results.csv` (cut mid-row) is ignored with a warning when metrics.json files exist.
 """
 import csv
 import json
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,7 +111,7 @@ def load_run(path):
         raise RunError(f"{path}: no results yet (no results.csv and no seed_*/level_*/<ticket>/metrics.json)")
 
     by_key = {}
-    for result in _read_results_csv(csv_path) if csv_path.is_file() else []:
+    for result in _read_csv_or_warn(csv_path, unit_files) if csv_path.is_file() else []:
         by_key[(result.unit, result.metric)] = result
     in_csv = {unit for unit, _ in by_key}
     recovered = []
@@ -135,6 +137,18 @@ def _read_config(path):
         if not isinstance(config, dict) or not isinstance(config.get(section), dict) or key not in config[section]:
             raise RunError(f"{path}: config lacks {section}.{key}")
     return config
+
+
+def _read_csv_or_warn(path, unit_files):
+    """results.csv's rows; a damaged file (a run killed while writing it) is left out with a warning
+    when the finished units' metrics.json files can stand in for it."""
+    try:
+        return _read_results_csv(path)
+    except RunError as err:
+        if not unit_files:
+            raise
+        warnings.warn(f"{err}; reading every finished unit from its metrics.json instead", stacklevel=3)
+        return []
 
 
 def _read_results_csv(path):

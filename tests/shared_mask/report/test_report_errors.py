@@ -41,17 +41,41 @@ def test_config_missing_a_required_field(write_run, capsys, tmp_path):
 
 @pytest.mark.parametrize("header, named", [("seed,level,ticket,metric,value", "density, fraction_pruned"), ("", "seed")])
 def test_results_csv_missing_columns(write_run, capsys, tmp_path, header, named):
-    path = write_run()
+    path = _without_unit_files(write_run())
     (path / "results.csv").write_text(header + "\n")
     err = _fails(capsys, path, "--out", tmp_path / "out")
     assert "malformed results.csv: missing columns" in err and named in err
 
 
 def test_results_csv_with_a_non_numeric_value(write_run, capsys, tmp_path):
-    path = write_run()
+    path = _without_unit_files(write_run())
     with open(path / "results.csv", "a") as handle:
         handle.write("0,1,0.8,0.2,winning,ticket_reward,oops\n")
     assert "results.csv, line 68: malformed row" in _fails(capsys, path, "--out", tmp_path / "out")
+
+
+def _without_unit_files(path):
+    for metrics in path.glob("seed_*/level_*/*/metrics.json"):
+        metrics.unlink()
+    return path
+
+
+def test_a_results_csv_cut_mid_row_is_replaced_by_the_units_metrics_with_a_warning(write_run, tmp_path, capsys):
+    path = write_run()
+    complete = main([str(path), "--out", str(tmp_path / "complete")])
+    text = (path / "results.csv").read_text()
+    (path / "results.csv").write_text(text[: len(text) // 2].rsplit(",", 1)[0])  # cut inside a row
+    with pytest.warns(UserWarning, match="malformed row.*reading every finished unit from its metrics.json"):
+        assert main([str(path), "--out", str(tmp_path / "recovered")]) == complete == 0
+    summary = (tmp_path / "recovered" / "summary.csv").read_text()
+    assert summary == (tmp_path / "complete" / "summary.csv").read_text()
+
+
+@pytest.mark.parametrize("tolerance", ["nan", "-1", "1.5"])
+def test_an_invalid_tolerance_is_refused(write_run, tmp_path, tolerance, capsys):
+    with pytest.raises(SystemExit) as exit_status:
+        main([str(write_run()), "--out", str(tmp_path / "out"), "--tolerance", tolerance])
+    assert exit_status.value.code == 2 and "expected a fraction in [0, 1)" in capsys.readouterr().err
 
 
 def test_compare_mixing_metrics(write_run, capsys, tmp_path):
