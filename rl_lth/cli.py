@@ -18,8 +18,9 @@ import sys
 from pathlib import Path
 
 import shared_mask as sm
-from shared_mask.options import (HelpFormatter, add_dataclass_options, add_lottery_options, dataclass_from_args,
-                                 import_extensions, lottery_config_from_args, run_command, workers_from_args)
+from shared_mask.options import (ArgumentParser, HelpFormatter, add_dataclass_options, add_lottery_options,
+                                 dataclass_from_args, import_extensions, lottery_config_from_args, run_command,
+                                 workers_from_args)
 
 from .algorithms import ALGORITHMS
 from .atari.envs import GAMES
@@ -35,7 +36,7 @@ PROG = "rl-lth"
 
 def build_parser(algo: str) -> argparse.ArgumentParser:
     """The parser, with the trainer options of algorithm ``algo`` under `run`."""
-    parser = argparse.ArgumentParser(prog=PROG, description="Lottery tickets in reinforcement learning "
+    parser = ArgumentParser(prog=PROG, description="Lottery tickets in reinforcement learning "
                                      "(Yu et al., ICLR 2020) on envpool games.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -134,4 +135,4 @@ def command(argv: list[str]) -> object:
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
-    run_command(argparse.ArgumentParser(prog=PROG), lambda: command(argv))
+    run_command(ArgumentParser(prog=PROG), lambda: command(argv))

@@ -27,6 +27,8 @@ class Runtime:
     def __post_init__(self):
         if self.threads < 0:
             raise ValueError(f"threads must be 0 (torch's default) or positive, got {self.threads}")
+        if self.device.split(":")[0] not in ("cpu", "cuda"):
+            raise ValueError(f"unknown device {self.device!r}: use cpu, cuda or cuda:N")
 
 
 class RLTrainer(sm.Trainer):
@@ -75,12 +77,16 @@ class RLTrainer(sm.Trainer):
         reward = None
         try:
             algorithm.train(model, optimizer, runner, budget.batches, on_batch)
+            self.save_weights(model, unit.final_path)  # before scoring: trained weights are never lost
+            if not runner.scores.count:
+                raise ValueError(f"no episode of {self.env_id} finished in the unit's {budget.batches} batches, so "
+                                 "it has no score (its trained weights are kept in "
+                                 f"{unit.final_path.name}): give it more batches (--epochs, --batches-per-epoch)")
             reward = runner.scores.mean_last(budget.last_episodes)
         finally:
             log.close(reward, runner.steps)
             guard.remove()
             runner.close()
-        self.save_weights(model, unit.final_path)
         return {"ticket_reward": reward}
 
 

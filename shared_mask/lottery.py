@@ -35,8 +35,11 @@ from .workers import InProcess, RayCluster, Workers, run_plans
 
 SCHEDULES = ("iterative", "oneshot")
 RESULT_COLUMNS = ("seed", "level", "density", "fraction_pruned", "ticket", "metric", "value")
-# Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run.
+KEEP_WEIGHTS = ("all", "needed")
+# Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run, and
+# fields that change nothing in the results, so a rerun may set them otherwise.
 _EXTENSIBLE = ("seeds", "levels", "tickets")
+_FREE = ("keep_weights",)
 
 
 @dataclass
@@ -64,6 +67,10 @@ class LotteryConfig:
         "help": "regexes: leave the parameters whose names match one of them dense"})
     pruning: str = field(default="global_magnitude", metadata={
         "help": "how a level's mask is chosen from trained weights", "choices": PRUNING})
+    keep_weights: str = field(default="all", metadata={
+        "help": "all: every unit keeps its trained weights (final.*); needed: only what later levels and "
+                "ticket export read (the dense and winning units'), random tickets' weights are deleted once "
+                "scored, which halves the disk of a two-ticket lottery", "choices": KEEP_WEIGHTS})
 
     def __post_init__(self):
         if not isinstance(self.levels, int) or self.levels < 0:
@@ -86,6 +93,8 @@ class LotteryConfig:
         if self.scope not in SCOPES:
             raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
         PRUNING[self.pruning]  # an unknown strategy is a ValueError naming the known ones
+        if self.keep_weights not in KEEP_WEIGHTS:
+            raise ValueError(f"keep_weights must be one of {', '.join(KEEP_WEIGHTS)}, got {self.keep_weights!r}")
 
     def density(self, level: int) -> float:
         """Target density of ``level``: (1 - rate) ** level."""
@@ -225,11 +234,15 @@ def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) ->
     """Write config.json, or check that the folder's existing run has the same configuration."""
     wanted = json.loads(json.dumps({"lottery": asdict(config), "trainer": trainer_config}))
     path = out / "config.json"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, not a run folder")
     if path.exists():
         try:
             existing = json.loads(path.read_text())
-        except json.JSONDecodeError as e:
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
             raise ValueError(f"{path} is corrupt: {e}") from None
+        if not (isinstance(existing, dict) and all(isinstance(existing.get(k), dict) for k in ("lottery", "trainer"))):
+            raise ValueError(f"{path} is not a run configuration (no lottery and trainer sections)")
         differences = _differences(existing, wanted)
         if differences:
             raise ValueError(f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
@@ -240,7 +253,10 @@ def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) ->
         wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
     elif out.exists() and any(out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no config.json: not a run folder")
-    write_json(path, wanted)
+    try:
+        write_json(path, wanted)
+    except OSError as e:
+        raise ValueError(f"cannot write the run folder {out}: {e.strerror or e}") from None
     for leftover in out.rglob(".*.tmp*"):  # half-written files of a killed run (see files.atomic_write)
         leftover.unlink(missing_ok=True)
 
@@ -252,7 +268,7 @@ def _differences(existing: dict, wanted: dict) -> list[str]:
     for section in ("lottery", "trainer"):
         old, new = existing.get(section, {}), wanted[section]
         for key in sorted(set(old) | set(new)):
-            if section == "lottery" and key in _EXTENSIBLE:
+            if section == "lottery" and key in _EXTENSIBLE + _FREE:
                 continue
             before = old.get(key, added_since[section].get(key))
             if before != new.get(key):

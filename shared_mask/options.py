@@ -24,6 +24,13 @@ from .workers import UnitFailed, Workers
 UNSET_HELP = "default: the preset's"
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse whose errors are one line, ``prog: error: ...`` (``--help`` shows the usage)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows defaults, except for options whose unset value (None) means "the preset's"."""
 
@@ -36,6 +43,17 @@ def finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
     return value
+
+
+def check_settings(config, unit_interval: tuple[str, ...] = ()) -> None:
+    """For a config dataclass's ``__post_init__``: every float field must be finite (NaN slips through
+    comparisons such as ``lr <= 0``), and the fields named in ``unit_interval`` must lie in [0, 1]."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{field.name} must be a finite number, got {value}")
+        if field.name in unit_interval and not 0 <= value <= 1:
+            raise ValueError(f"{field.name} must be in [0, 1], got {value}")
 
 
 def add_dataclass_options(parser, cls: type, *, unset_default: bool = False, unset_help: str = UNSET_HELP,

@@ -60,9 +60,12 @@ class LotteryPlan:
         return [self.unit(key) for key in found]
 
     def complete(self, key: Key) -> None:
-        """Record that ``key`` finished and compute the masks it unlocks."""
+        """Record that ``key`` finished, drop weights nothing reads (``keep_weights="needed"``) and
+        compute the masks it unlocks."""
         self.issued.discard(key)
         self.done.add(key)
+        if self.config.keep_weights == "needed" and key[2] not in (DENSE, WINNING):
+            (self.unit_dir(key) / f"final{self.trainer.suffix}").unlink(missing_ok=True)
         self._check_rewind(key[0])
         self._unlock_masks(key[0])
 
@@ -103,7 +106,7 @@ class LotteryPlan:
 
     def _check_rewind(self, seed: int) -> None:
         if (seed, 0, DENSE) in self.done and not self._seed_paths(seed)[1].exists():
-            raise RuntimeError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
+            raise ValueError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
                                "train longer or rewind earlier")
 
     def _dense_mask(self, seed: int) -> Mask:

@@ -92,7 +92,10 @@ class InProcess:
 
     def wait(self):
         job, trainer, unit = self._queued.pop(0)
-        return job, unit, train_unit(trainer, unit)
+        try:
+            return job, unit, train_unit(trainer, unit)
+        except Exception as error:  # ^C and exits pass as they are
+            raise UnitFailed(unit, f"{type(error).__name__}: {_first_line(error)}") from error
 
     def close(self) -> None:
         pass

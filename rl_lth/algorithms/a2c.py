@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from shared_mask.options import check_settings
+
 from ..envs import action_count, make_env, observation_size
 from ..network import DEFAULT_WIDTH, ActorCritic
 from ..returns import n_step_returns
@@ -46,6 +48,7 @@ class A2CConfig:
     eps: float = field(default=1e-8, metadata={"help": "RMSprop epsilon"})
 
     def __post_init__(self):
+        check_settings(self, unit_interval=("gamma", "alpha"))
         if min(self.width, self.num_envs, self.steps_per_env) < 1 or self.lr <= 0:
             raise ValueError(f"width, num_envs and steps_per_env must be positive and lr > 0; "
                              f"got {self.width}, {self.num_envs}, {self.steps_per_env}, {self.lr}")

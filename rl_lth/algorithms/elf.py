@@ -17,6 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from shared_mask.options import check_settings
+
 from ..atari.envs import PREPROCESSING, check_game, game_over, make_atari_env
 from ..atari.network import build_network
 from ..returns import n_step_returns
@@ -52,6 +54,9 @@ class ELFConfig:
     env_threads: int = field(default=0, metadata={"help": "envpool worker threads (0: envpool's choice)"})
 
     def __post_init__(self):
+        check_settings(self, unit_interval=("gamma", "beta1", "beta2"))
+        if max(self.beta1, self.beta2) == 1:
+            raise ValueError(f"Adam's betas must be below 1, got {self.beta1}, {self.beta2}")
         counts = {"num_envs": self.num_envs, "batch_size": self.batch_size, "unroll": self.unroll,
                   "trajectories": self.trajectories, "behaviour_refresh": self.behaviour_refresh,
                   "channels": self.channels, "hidden": self.hidden}

@@ -223,7 +223,7 @@ def test_a_folder_that_is_not_a_run_is_refused(tmp_path):
 
 
 def test_a_dense_run_shorter_than_the_rewind_point_is_a_clear_error(tmp_path):
-    with pytest.raises(RuntimeError, match="ended before the rewind point 1ep"):
+    with pytest.raises(ValueError, match="ended before the rewind point 1ep"):
         sm.run_lottery(MLPTrainer(skip_rewind=True), config(seeds=[0]), tmp_path / "run", progress=False)
 
 
