@@ -91,7 +91,7 @@ def lm_rows(args, work: Path) -> list[dict]:
         unit = write_unit(work / f"lm_{level}", level, trainer.config(), mask,
                           lambda unit: trainer.save_weights(model, unit / "final.pt"))
         exported = sx.export(unit, work / f"lm_{level}.safetensors")
-        sparse = sx.load(exported.path, batch=args.batch, steps=TOKENS_PER_BLOCK)
+        sparse = sx.load(exported.path, batch=args.batch)
         nll = {}
 
         def dense_pass():

@@ -25,7 +25,6 @@ from shared_mask.files import atomic_write
 from .checkpoint_compat import load_checkpoint
 
 LSTM_KEY = "decoder.lstm.weight_ih_l0"  # the plugin's LSTM language model (lstm_lm.LSTMDecoder)
-NORMALIZER_CHUNK = 256  # vocabulary rows per partial log-sum-exp (see SparseLSTMLM.nll)
 _NAMESPACE, _TUPLE = "__argparse_namespace__", "__tuple__"
 
 
@@ -46,22 +45,26 @@ class FairseqExporter(Exporter):
                 "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k != "metrics"}}
         return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
 
-    def load(self, ticket: SparseTicket, batch: int | None = None, steps: int | None = None, policy: str = "auto",
+    def load(self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto",
              data: str | None = None) -> nn.Module:
-        """The LSTM LM as a :class:`SparseLSTMLM` built for ``batch`` blocks of ``steps`` tokens (default: the
-        run's --tokens-per-sample and its scoring batch); any other model as fairseq loads it from the
-        unpacked checkpoint (``data``: the binarized data directory, default: the one it was trained on)."""
+        """The LSTM LM as a :class:`SparseLSTMLM` built for batches of ``batch`` blocks (default: what
+        fairseq-eval-lm's scoring batch holds of the run's --tokens-per-sample blocks); any other model as
+        fairseq loads it from the unpacked checkpoint (``data``: the binarized data directory, default: the
+        one it was trained on)."""
         if ticket.config["model"]["lstm_lm"]:
-            task = _checkpoint(ticket)["cfg"]["task"]
-            steps = steps or task["tokens_per_sample"]
+            block = _checkpoint(ticket)["cfg"]["task"]["tokens_per_sample"]
             evaluation = ticket.config["run"]["trainer"].get("evaluation", {})
-            batch = batch or max(1, evaluation.get("max_tokens", steps) // steps)
-            return SparseLSTMLM.from_tensors(ticket.tensors, batch, steps, policy)
+            return SparseLSTMLM.from_tensors(ticket.tensors, batch or max(1, evaluation.get("max_tokens", block) // block),
+                                             policy)
         from fairseq import checkpoint_utils
 
         with tempfile.TemporaryDirectory() as tmp:
             path = self.unpack(ticket, Path(tmp) / "model.pt")
-            models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides={"data": data} if data else None)
+            try:
+                models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides={"data": data} if data else None)
+            except FileNotFoundError as e:
+                raise ValueError(f"fairseq needs the model's dictionaries to build it ({e}); "
+                                 "pass data=<the binarized data directory>") from None
         return models[0].eval()
 
     def unpack(self, ticket: SparseTicket, out: Path) -> Path:
@@ -99,7 +102,10 @@ def _decode(obj: dict):
 
 
 class SparseLSTMLM(nn.Module):
-    """Inference twin of ``--arch lottery_lstm*``: token blocks -> next-token logits, features-first inside."""
+    """Inference twin of ``--arch lottery_lstm*``: token blocks -> next-token logits, each block from a zero
+    state. Works step by step in (features, batch) slices (see :mod:`shared_mask.export.lstm`), output
+    layer included: its CSR product is fastest on one step's columns, and :meth:`nll` never holds more
+    than one step's logits."""
 
     def __init__(self, embedding: torch.Tensor, lstm: SparseLSTM, output_weight: torch.Tensor,
                  output_bias: torch.Tensor | None):
@@ -111,40 +117,38 @@ class SparseLSTMLM(nn.Module):
 
     @classmethod
     @torch.no_grad()
-    def from_tensors(cls, tensors: dict[str, torch.Tensor], batch: int, steps: int, policy: str = "auto") -> "SparseLSTMLM":
-        """From the model's state dict, each matrix CSR or dense, whichever is faster for ``batch`` x ``steps`` tokens."""
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], batch: int, policy: str = "auto") -> "SparseLSTMLM":
+        """From the model's state dict, each matrix CSR or dense, whichever is faster for ``batch`` blocks."""
         prefix = "decoder.lstm."
         lstm_weights = {n[len(prefix):]: t for n, t in tensors.items() if n.startswith(prefix)}
         layers = sum(1 for n in lstm_weights if n.startswith("weight_ih_l"))
-        lstm = SparseLSTM.from_weights(lstm_weights, layers, batch * steps, batch, policy)
-        output = best_kernel(tensors["decoder.output_projection.weight"], batch * steps, policy)
+        lstm = SparseLSTM.from_weights(lstm_weights, layers, batch, policy)
+        output = best_kernel(tensors["decoder.output_projection.weight"], batch, policy)
         return cls(tensors["decoder.embed_tokens.weight"], lstm, output, tensors.get("decoder.output_projection.bias"))
 
-    def logits_features_first(self, tokens: torch.Tensor) -> torch.Tensor:
-        """tokens (batch, time) -> logits (vocabulary, time, batch), each block from a zero state."""
-        batch, steps = tokens.shape
-        x = F.embedding(tokens.T.reshape(-1), self.embedding).T.reshape(-1, steps, batch)
-        hidden, _ = self.lstm.forward_features_first(x.contiguous())
-        flat = hidden.reshape(hidden.shape[0], steps * batch)
-        logits = (torch.mm(self.output_weight, flat) if self.output_bias is None
-                  else torch.addmm(self.output_bias, self.output_weight, flat))
-        return logits.view(-1, steps, batch)
+    def hidden(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (batch, time) -> the last LSTM layer's states (time, hidden, batch)."""
+        x = F.embedding(tokens.T, self.embedding).transpose(1, 2).contiguous()
+        return self.lstm.forward_steps(x)[0]
+
+    def step_logits(self, hidden: torch.Tensor) -> torch.Tensor:
+        """One step's states (hidden, batch) -> logits (vocabulary, batch)."""
+        if self.output_bias is None:
+            return torch.mm(self.output_weight, hidden)
+        return torch.addmm(self.output_bias, self.output_weight, hidden)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (batch, time) -> logits (batch, time, vocabulary), as the fairseq model's first output."""
-        return self.logits_features_first(tokens).permute(2, 1, 0)
+        return torch.stack([self.step_logits(h) for h in self.hidden(tokens)]).permute(2, 0, 1)
 
     def nll(self, tokens: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-        """Summed negative log-likelihood of ``targets`` (batch, time) in nats.
-
-        The log-normalizer reduces over the vocabulary in chunks: torch's one-pass reduction along the
-        first dimension loses about 3e-4 nats per token over 33k words in float32, chunks stay at 1e-7.
-        """
-        logits = self.logits_features_first(tokens)
-        logits = logits.reshape(logits.shape[0], -1)
-        chunks = torch.stack([torch.logsumexp(chunk, dim=0) for chunk in logits.split(NORMALIZER_CHUNK)])
-        chosen = logits.gather(0, targets.T.reshape(1, -1))[0]
-        return (torch.logsumexp(chunks, dim=0) - chosen).sum()
+        """Summed negative log-likelihood of ``targets`` (batch, time) in nats."""
+        total = tokens.new_zeros((), dtype=torch.float64)
+        for t, h in enumerate(self.hidden(tokens)):
+            logits = self.step_logits(h)
+            chosen = logits.gather(0, targets[:, t].unsqueeze(0))[0]
+            total += (torch.logsumexp(logits, dim=0) - chosen).sum()
+        return total
 
 
 EXPORTER = FairseqExporter()

@@ -54,7 +54,7 @@ def test_auto_policy_keeps_dense_matrices_dense_and_very_sparse_big_ones_sparse(
 def test_sparse_lstm_matches_nn_lstm_with_and_without_state(policy):
     torch.manual_seed(0)
     lstm = prune_(nn.LSTM(10, 12, num_layers=2, batch_first=True), 0.3).eval()
-    sparse = SparseLSTM.from_weights(lstm.state_dict(), layers=2, tokens=21, batch=3, policy=policy)
+    sparse = SparseLSTM.from_weights(lstm.state_dict(), layers=2, batch=3, policy=policy)
     x = torch.randn(3, 7, 10)
     state = (torch.randn(2, 3, 12), torch.randn(2, 3, 12))
     with torch.no_grad():
@@ -68,4 +68,4 @@ def test_sparse_lstm_matches_nn_lstm_with_and_without_state(policy):
 def test_sparse_lstm_refuses_what_it_does_not_compute():
     lstm = nn.LSTM(4, 5, bidirectional=True)
     with pytest.raises(ValueError, match="unidirectional LSTMs without projections"):
-        SparseLSTM.from_weights(lstm.state_dict(), layers=1, tokens=4, batch=1)
+        SparseLSTM.from_weights(lstm.state_dict(), layers=1, batch=1)
