@@ -31,6 +31,7 @@ from .pruning import PRUNING
 from .selection import SCOPES
 from .steps import Step, parse_step
 from .tickets import TICKETS, WINNING, Start, ticket_kind
+from .transfer import transfer_source
 from .workers import InProcess, RayCluster, Workers, run_plans
 
 SCHEDULES = ("iterative", "oneshot")
@@ -52,8 +53,11 @@ class LotteryConfig:
     tickets: list[str] = field(default_factory=lambda: ["winning", "random_reinit"], metadata={
         "help": "ticket kinds trained at every pruned level", "choices": TICKETS})
     schedule: str = field(default="iterative", metadata={
-        "help": "iterative: prune the previous level's winning ticket; oneshot: prune the dense network "
+        "help": "iterative: prune the previous level's --chain ticket; oneshot: prune the dense network "
                 "straight to each level's density", "choices": SCHEDULES})
+    chain: str = field(default=WINNING, metadata={
+        "help": "the ticket kind whose trained weights the iterative schedule prunes for the next level: "
+                "winning (weight rewinding, the paper's) or lr_rewind (learning-rate rewinding)", "choices": TICKETS})
     rewind: str = field(default="0", metadata={
         "help": "late-rewinding point of the dense run that tickets restart from: 0 (the initialization), "
                 "<N>it / <N>batches / <N>updates, or <N>ep"})
@@ -69,8 +73,13 @@ class LotteryConfig:
         "help": "how a level's mask is chosen from trained weights", "choices": PRUNING})
     keep_weights: str = field(default="all", metadata={
         "help": "all: every unit keeps its trained weights (final.*); needed: only what later levels and "
-                "ticket export read (the dense and winning units'), random tickets' weights are deleted once "
+                "ticket export read (the dense and --chain units'), other tickets' weights are deleted once "
                 "scored, which halves the disk of a two-ticket lottery", "choices": KEEP_WEIGHTS})
+    transfer_from: str | None = field(default=None, metadata={
+        "help": "another run's RUN/seed_<s>/level_<kk> (one ticket) or RUN/seed_<s> (its whole chain): its "
+                "masks and rewind weights are also trained on this run's experiment (transfer, with "
+                "transfer_random_reinit and transfer_random_mask controls); tensors whose shapes differ start "
+                "from this run's initialization, dense"})
 
     def __post_init__(self):
         if not isinstance(self.levels, int) or self.levels < 0:
@@ -84,11 +93,18 @@ class LotteryConfig:
         unknown = [t for t in self.tickets if t not in TICKETS]
         if unknown or not self.tickets or len(set(self.tickets)) != len(self.tickets):
             raise ValueError(f"tickets must be distinct names from {', '.join(TICKETS)}; got {self.tickets!r}")
+        transferred = [t for t in self.tickets if TICKETS[t].transferred]
+        if transferred:
+            raise ValueError(f"{', '.join(transferred)}: transferred tickets are trained by --transfer-from, "
+                             "not listed in tickets")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
-        if self.schedule == "iterative" and WINNING not in self.tickets:
-            raise ValueError(f"the iterative schedule prunes the {WINNING} ticket of each level: "
-                             f"include '{WINNING}' in tickets")
+        chain = TICKETS[self.chain]
+        if chain.control or chain.transferred:
+            raise ValueError(f"the chain follows a candidate ticket (winning, lr_rewind, ...), not {self.chain}")
+        if self.schedule == "iterative" and self.chain not in self.tickets:
+            raise ValueError(f"the iterative schedule prunes the {self.chain} ticket of each level: "
+                             f"include '{self.chain}' in tickets")
         self.rewind = str(parse_step(self.rewind))
         if self.scope not in SCOPES:
             raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
@@ -111,10 +127,12 @@ class Unit:
     mask: Mask  # the mask to train under (the kind's derive_mask of the level's mask)
     dir: Path  # the unit's folder: final weights, metrics.json, tb/
     init_path: Path  # W_0 of this seed
-    rewind_path: Path  # W_j of this seed: read by tickets, written by the dense unit (see capture_rewind)
+    rewind_path: Path  # W_j of this seed: read by tickets, written by the dense unit (see capture_rewind);
+    # for a transferred ticket, the source run's W_j fitted to this model
     final_path: Path  # where the trainer writes the trained weights
     ticket_seed: int  # seed of the random ticket's weights or positions
     capture_rewind: Step | None = None  # dense unit with late rewinding: write W_j to rewind_path at this step
+    source_path: Path | None = None  # the trained weights the level's mask was pruned from (Start.FINAL)
 
     @property
     def tb_dir(self) -> Path:
@@ -154,6 +172,10 @@ class Trainer(ABC):
                 seen.add(tensor.data_ptr())
         tensor_file.save(unique, path)
 
+    def read_state(self, path: Path) -> dict:
+        """The tensors of a weights file by name (for transfer between models of other shapes)."""
+        return tensor_file.load(path)[0]
+
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
         state, _ = tensor_file.load(path)  # a truncated or corrupt file is a ValueError naming it
         try:
@@ -172,14 +194,15 @@ def _is_tied_alias(model: nn.Module, name: str) -> bool:
 
 
 def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
-    """The ticket's starting model (as its kind says: W_0, the rewind weights W_j, or a fresh
-    initialization from ``unit.ticket_seed``) with ``unit.mask`` applied."""
+    """The ticket's starting model (as its kind says: W_0, the rewind weights W_j, a fresh
+    initialization from ``unit.ticket_seed``, or the trained weights the mask was pruned from) with
+    ``unit.mask`` applied."""
     start = ticket_kind(unit.ticket).start
     if start is Start.REINIT:
         model = trainer.build_model(unit.ticket_seed)
     else:
-        model = trainer.load_weights(unit.init_path if start is Start.INIT else unit.rewind_path,
-                                     trainer.build_model(unit.seed))
+        path = {Start.INIT: unit.init_path, Start.REWIND: unit.rewind_path, Start.FINAL: unit.source_path}[start]
+        model = trainer.load_weights(path, trainer.build_model(unit.seed))
     unit.mask.apply_(model)
     return model
 
@@ -201,6 +224,9 @@ def run_lotteries(lotteries: list[tuple[Trainer, LotteryConfig, str | Path]], pr
     outs = [Path(out) for _, _, out in lotteries]
     if len(set(map(Path.resolve, outs))) != len(outs):
         raise ValueError("two lotteries of the sweep share a run folder")
+    for trainer, config, _ in lotteries:
+        if config.transfer_from:
+            transfer_source(config.transfer_from, trainer.suffix)  # a wrong path fails before any folder is written
     for (trainer, config, _), out in zip(lotteries, outs):
         _claim_run_folder(out, config, trainer.config())
     plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
@@ -261,6 +287,12 @@ def _claim_run_folder(out: Path, config: LotteryConfig, trainer_config: dict) ->
         leftover.unlink(missing_ok=True)
 
 
+def _may_change(key: str, old: dict) -> bool:
+    """Lottery fields a rerun may set otherwise: more seeds, levels or tickets, what is kept on disk,
+    and a transfer added to a run that had none."""
+    return key in _EXTENSIBLE + _FREE or (key == "transfer_from" and old.get(key) is None)
+
+
 def _differences(existing: dict, wanted: dict) -> list[str]:
     found = []
     # A lottery field added after a folder was written holds its default there.
@@ -268,7 +300,7 @@ def _differences(existing: dict, wanted: dict) -> list[str]:
     for section in ("lottery", "trainer"):
         old, new = existing.get(section, {}), wanted[section]
         for key in sorted(set(old) | set(new)):
-            if section == "lottery" and key in _EXTENSIBLE + _FREE:
+            if section == "lottery" and _may_change(key, old):
                 continue
             before = old.get(key, added_since[section].get(key))
             if before != new.get(key):

@@ -1,8 +1,9 @@
 """One lottery as a graph of units, read from and written into its run folder.
 
-Per seed: dense -> mask(1) -> winning(1) -> mask(2) -> winning(2) -> ... (iterative), or dense ->
-mask(k) for every k (one-shot); the other tickets of level k need only mask(k). Seeds are
-independent. The plan hands out the units whose inputs exist (:meth:`LotteryPlan.ready`) and, as
+Per seed: dense -> mask(1) -> chain(1) -> mask(2) -> chain(2) -> ... (iterative; the chain ticket is
+``winning`` unless ``config.chain`` says otherwise), or dense -> mask(k) for every k (one-shot); the
+other tickets of level k need only mask(k). Transferred tickets (``config.transfer_from``) need
+nothing of this run but its initialization. Seeds are independent. The plan hands out the units whose inputs exist (:meth:`LotteryPlan.ready`) and, as
 units finish (:meth:`LotteryPlan.complete`), computes the masks they unlock. Everything it knows is
 on disk (a unit is done when its metrics.json exists, a mask when its file does), so a plan built
 over a half-finished folder resumes it.
@@ -13,12 +14,13 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .files import atomic_write
+from .files import atomic_write, write_json
 from .mask import Mask
 from .pruning import PRUNING
 from .selection import prunable
 from .steps import parse_step
-from .tickets import DENSE, WINNING, ticket_kind
+from .tickets import DENSE, TRANSFER_TICKETS, ticket_kind
+from .transfer import fit_mask, fit_weights, transfer_source
 
 if TYPE_CHECKING:
     from .lottery import LotteryConfig, Trainer, Unit
@@ -37,14 +39,17 @@ class LotteryPlan:
         self.trainer, self.config, self.out = trainer, config, Path(out)
         self.rewind = parse_step(config.rewind)
         self.strategy = PRUNING[config.pruning]
+        self.source = transfer_source(config.transfer_from, trainer.suffix) if config.transfer_from else None
+        transferred = [(level, t) for level in self.source.levels for t in TRANSFER_TICKETS] if self.source else []
         # Every unit in the order one worker trains them: seed by seed, level by level.
         self.keys: list[Key] = [
             key for seed in config.seeds
             for key in [(seed, 0, DENSE)] + [(seed, level, t) for level in range(1, config.levels + 1)
-                                             for t in config.tickets]]
+                                             for t in config.tickets] + [(seed, *lt) for lt in transferred]]
         self.done = {key for key in self.keys if (self.unit_dir(key) / "metrics.json").exists()}
         self.issued: set[Key] = set()
         self.masks: dict[tuple[int, int], Mask] = {}
+        self.transfer_masks: dict[tuple[int, int], Mask] = {}
         for seed in config.seeds:
             self._start_seed(seed)
 
@@ -55,7 +60,7 @@ class LotteryPlan:
     def ready(self) -> list[Unit]:
         """Units not done nor handed out whose mask exists, in :attr:`keys` order."""
         found = [key for key in self.keys
-                 if key not in self.done and key not in self.issued and key[:2] in self.masks]
+                 if key not in self.done and key not in self.issued and key[:2] in self._masks_of(key[2])]
         self.issued.update(found)
         return [self.unit(key) for key in found]
 
@@ -64,7 +69,7 @@ class LotteryPlan:
         compute the masks it unlocks."""
         self.issued.discard(key)
         self.done.add(key)
-        if self.config.keep_weights == "needed" and key[2] not in (DENSE, WINNING):
+        if self.config.keep_weights == "needed" and key[2] not in (DENSE, self.config.chain):
             (self.unit_dir(key) / f"final{self.trainer.suffix}").unlink(missing_ok=True)
         self._check_rewind(key[0])
         self._unlock_masks(key[0])
@@ -73,7 +78,7 @@ class LotteryPlan:
         """Units left on the pruning chain if ``key`` is on it (dense or winning), else 1: a scheduler
         that starts the longest chains first keeps its workers busy."""
         seed, level, ticket = key
-        if ticket in (DENSE, WINNING) and self.config.schedule == "iterative":
+        if ticket in (DENSE, self.config.chain) and self.config.schedule == "iterative":
             return self.config.levels - level + 1
         return self.config.levels + 1 if ticket == DENSE else 1
 
@@ -85,9 +90,22 @@ class LotteryPlan:
         kind = ticket_kind(ticket)
         ticket_seed = kind.ticket_seed(seed, level)
         unit_dir = self.unit_dir(key)
-        return Unit(seed, level, ticket, kind.derive_mask(self.masks[seed, level], ticket_seed), unit_dir,
+        if kind.transferred:
+            rewind_path = self._transfer_rewind_path(seed)
+        source = self.unit_dir(self._source(seed, level)) / f"final{self.trainer.suffix}" if level else None
+        return Unit(seed, level, ticket, kind.derive_mask(self._masks_of(ticket)[seed, level], ticket_seed), unit_dir,
                     init_path, rewind_path, unit_dir / f"final{self.trainer.suffix}", ticket_seed,
-                    capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None)
+                    capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
+                    source_path=source)
+
+    def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
+        return self.transfer_masks if ticket_kind(ticket).transferred else self.masks
+
+    def _source(self, seed: int, level: int) -> Key:
+        """The unit whose trained weights level ``level``'s mask is pruned from."""
+        if self.config.schedule == "oneshot" or level == 1:
+            return (seed, 0, DENSE)
+        return (seed, level - 1, self.config.chain)
 
     def _seed_paths(self, seed: int) -> tuple[Path, Path]:
         seed_dir = self.out / f"seed_{seed}"
@@ -103,6 +121,25 @@ class LotteryPlan:
         self.masks[seed, 0] = self._level_mask(seed, 0, lambda: self._dense_mask(seed))
         self._check_rewind(seed)
         self._unlock_masks(seed)
+        if self.source is not None:
+            self._start_transfer(seed)
+
+    def _transfer_rewind_path(self, seed: int) -> Path:
+        return self.out / f"seed_{seed}" / f"transfer_rewind{self.trainer.suffix}"
+
+    def _start_transfer(self, seed: int) -> None:
+        """The source's rewind weights and masks fitted to this seed's model (once; then read back)."""
+        trainer, path = self.trainer, self._transfer_rewind_path(seed)
+        model = trainer.load_weights(self._seed_paths(seed)[0], trainer.build_model(seed))
+        own_init = fit_weights(model, trainer.read_state(self.source.rewind_path(trainer.suffix)))
+        if not path.exists():
+            trainer.save_weights(model, path)
+        dense = []
+        for level in self.source.levels:
+            fitted, dense = fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])
+            self.transfer_masks[seed, level] = self._level_mask(seed, level, lambda: fitted, "transfer_mask")
+        write_json(self.out / "transfer.json", {"source": self.source.given, "levels": list(self.source.levels),
+                                                "own_initialization": own_init, "dense": dense})
 
     def _check_rewind(self, seed: int) -> None:
         if (seed, 0, DENSE) in self.done and not self._seed_paths(seed)[1].exists():
@@ -118,7 +155,7 @@ class LotteryPlan:
         for level in range(1, self.config.levels + 1):
             if (seed, level) in self.masks:
                 continue
-            source = (seed, 0, DENSE) if self.config.schedule == "oneshot" or level == 1 else (seed, level - 1, WINNING)
+            source = self._source(seed, level)
             path = level_dir(self.out, seed, level) / "mask.safetensors"
             if not path.exists() and source not in self.done:
                 return
@@ -131,8 +168,8 @@ class LotteryPlan:
             return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level))
         return self.strategy.prune(model, self.masks[seed, level - 1], config.rate)
 
-    def _level_mask(self, seed: int, level: int, compute) -> Mask:
-        path = level_dir(self.out, seed, level) / "mask.safetensors"
+    def _level_mask(self, seed: int, level: int, compute, name: str = "mask") -> Mask:
+        path = level_dir(self.out, seed, level) / f"{name}.safetensors"
         if path.exists():
             return Mask.load(path)
         mask = compute()

@@ -29,6 +29,9 @@ class Start(enum.Enum):
     INIT = "init"  # W_0 of the seed
     REWIND = "rewind"  # W_j, the late-rewinding point of the dense run (W_0 when j = 0)
     REINIT = "reinit"  # a fresh initialization drawn from the unit's ticket seed
+    # The trained weights the level's mask was pruned from, with the learning-rate schedule replayed
+    # from the rewind point (learning-rate rewinding, Renda et al. 2020).
+    FINAL = "final"
 
 
 class TicketKind:
@@ -39,6 +42,9 @@ class TicketKind:
     color: str  # matplotlib colour in the report
     linestyle: str = "-"
     start: Start = Start.REWIND
+    control: bool = False  # a random control that a candidate ticket is compared against
+    # Trained with another run's mask and rewind weights (--transfer-from), not with this run's.
+    transferred: bool = False
     # Distinguishes the ticket seeds of kinds at the same seed and level. The built-in kinds keep the
     # offsets they always had (so old run folders resume identically); others get one from their name.
     seed_offset: int | None = None
@@ -68,15 +74,40 @@ class Winning(TicketKind):
 
 class RandomReinit(TicketKind):
     name, label, color, linestyle = "random_reinit", "random ticket (reinit)", "tab:red", "-"
-    start, seed_offset = Start.REINIT, 1
+    start, seed_offset, control = Start.REINIT, 1, True
 
 
 class RandomMask(TicketKind):
     name, label, color, linestyle = "random_mask", "random ticket (random mask)", "tab:red", "--"
-    start, seed_offset = Start.REWIND, 2
+    start, seed_offset, control = Start.REWIND, 2, True
 
     def derive_mask(self, mask: Mask, seed: int) -> Mask:
         return random_mask_like(mask, seed)
+
+
+class LRRewind(TicketKind):
+    """Learning-rate rewinding: the pruned network keeps its trained weights and trains again with the
+    learning-rate schedule replayed from the rewind point."""
+
+    name, label, color, linestyle = "lr_rewind", "learning-rate rewinding", "tab:green", "-"
+    start = Start.FINAL
+
+
+class Transfer(Winning):
+    """Another run's winning ticket (its mask and rewind weights) trained on this run's experiment."""
+
+    name, label, color, linestyle = "transfer", "transferred ticket", "tab:purple", "-"
+    seed_offset, transferred = None, True
+
+
+class TransferRandomReinit(RandomReinit):
+    name, label, color, linestyle = "transfer_random_reinit", "transferred: random reinit", "tab:orange", "-"
+    seed_offset, transferred = None, True
+
+
+class TransferRandomMask(RandomMask):
+    name, label, color, linestyle = "transfer_random_mask", "transferred: random mask", "tab:orange", "--"
+    seed_offset, transferred = None, True
 
 
 DENSE_TICKET = Dense()
@@ -84,8 +115,10 @@ DENSE = DENSE_TICKET.name
 WINNING = Winning.name  # the ticket whose trained weights the iterative schedule prunes next
 # The kinds a lottery can train at pruned levels (the dense kind belongs to level 0 only).
 TICKETS: Registry[TicketKind] = Registry("ticket kind")
-for _kind in (Winning(), RandomReinit(), RandomMask()):
+for _kind in (Winning(), RandomReinit(), RandomMask(), LRRewind(), Transfer(), TransferRandomReinit(),
+              TransferRandomMask()):
     TICKETS.register(_kind)
+TRANSFER_TICKETS = [name for name in TICKETS if TICKETS[name].transferred]
 
 
 def ticket_kind(name: str) -> TicketKind:

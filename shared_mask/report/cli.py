@@ -14,7 +14,7 @@ from . import figures
 from .compare import check_comparable, compare_labels
 from .mask_stats import ALL, mask_stats, write_mask_stats
 from .runs import RunError, load_run
-from .tables import missing_lines, summarize, tolerance_sentence, write_summaries
+from .tables import missing_lines, summarize, tolerance_sentence, transfer_sentence, write_summaries
 
 
 def _tolerance(text):
@@ -108,6 +108,8 @@ def _print_run(summary, tolerance, stats):
             print(f"    {line}")
     if run.recovered_units:
         print(f"  {len(run.recovered_units)} finished units read from metrics.json (not in results.csv)")
+    if run.transfer:
+        print(f"  {transfer_sentence(run.transfer)}")
     if not any(s.layer == ALL for s in stats):
         print("  no level masks found (seed_*/level_*/mask.safetensors)")
 

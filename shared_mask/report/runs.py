@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..lottery import RESULT_COLUMNS
-from ..tickets import DENSE
+from ..tickets import DENSE, TRANSFER_TICKETS
 
 # Direction of the known metrics. An unknown metric counts as higher-is-better unless the
 # config says otherwise with `trainer.higher_is_better`.
@@ -56,6 +56,7 @@ class Run:
     config: dict
     results: tuple       # of Result, every metric
     recovered_units: tuple  # (seed, level, ticket) read from metrics.json, absent from results.csv
+    transfer: dict | None = None  # transfer.json: the source and which tensors were not transferred
 
     @property
     def experiment(self):
@@ -74,8 +75,8 @@ class Run:
 
     @property
     def tickets(self):
-        """The pruned-level tickets the config asks for, in config order."""
-        return [str(t) for t in self.config["lottery"]["tickets"]]
+        """The pruned-level tickets the config asks for, in config order, then the transferred ones."""
+        return [str(t) for t in self.config["lottery"]["tickets"]] + (TRANSFER_TICKETS if self.transfer else [])
 
     def metric_results(self):
         """Results of the run's own metric (the one its figures and tables are about)."""
@@ -87,7 +88,9 @@ class Run:
         for seed in lottery["seeds"]:
             units.append((int(seed), 0, DENSE))
             for level in range(1, int(lottery["levels"]) + 1):
-                units.extend((int(seed), level, ticket) for ticket in self.tickets)
+                units.extend((int(seed), level, str(ticket)) for ticket in lottery["tickets"])
+            for level in (self.transfer or {}).get("levels", []):
+                units.extend((int(seed), int(level), ticket) for ticket in TRANSFER_TICKETS)
         return units
 
     def missing_units(self):
@@ -121,7 +124,8 @@ def load_run(path):
             recovered.append(unit_results[0].unit)
             by_key.update(((r.unit, r.metric), r) for r in unit_results)
     results = sorted(by_key.values(), key=lambda r: (r.level, r.ticket, r.seed, r.metric))
-    return Run(path, path.resolve().name, config, tuple(results), tuple(recovered))
+    transfer = _read_json(path / "transfer.json") if (path / "transfer.json").is_file() else None
+    return Run(path, path.resolve().name, config, tuple(results), tuple(recovered), transfer)
 
 
 def _read_json(path):

@@ -149,6 +149,14 @@ def tolerance_sentence(summary, tolerance):
             f"{first.fraction_pruned:.3g} of weights pruned (level {first.level}).")
 
 
+def transfer_sentence(transfer):
+    """What a transferred ticket took from its source run, and what it did not."""
+    own = ", ".join(transfer.get("own_initialization", [])) or "none"
+    dense = ", ".join(transfer.get("dense", [])) or "none"
+    return (f"Transferred tickets from {transfer['source']} (levels {_ranges(transfer['levels'])}): tensors "
+            f"with this run's own initialization (shapes differ): {own}; left dense (no source mask): {dense}.")
+
+
 def missing_lines(run):
     """Missing units grouped by seed and ticket, e.g. 'seed 2, winning: levels 15-20'."""
     grouped = {}
@@ -193,6 +201,8 @@ def summary_markdown(summaries, tolerance):
         if run.recovered_units:
             lines.append(f"{len(run.recovered_units)} finished units were read from metrics.json "
                          "(absent from results.csv).")
+        if run.transfer:
+            lines.append(transfer_sentence(run.transfer))
         lines.append("")
     return "\n".join(lines)
 

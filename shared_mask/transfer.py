@@ -1,0 +1,86 @@
+"""Ticket transfer (Morcos et al. 2019): another run's masks and rewind weights fitted to this run's model.
+
+A tensor that both models have with the same name and shape keeps the source's rewind weights and
+mask; any other tensor (an Atari policy head with another action count, a vocabulary of another
+size) starts from this run's own initialization and stays dense. The run folder's transfer.json
+names those tensors, and the report repeats them.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .mask import Mask
+
+_LEVEL = re.compile(r"^level_(\d+)$")
+_SEED = re.compile(r"^seed_(\d+)$")
+
+
+@dataclass(frozen=True)
+class TransferSource:
+    """What ``--transfer-from`` points at: the levels of one seed of another run."""
+
+    given: str  # the path as the user wrote it (recorded in config.json)
+    seed_dir: Path
+    levels: tuple[int, ...]
+
+    def mask_path(self, level: int) -> Path:
+        return self.seed_dir / f"level_{level:02d}" / "mask.safetensors"
+
+    def rewind_path(self, suffix: str) -> Path:
+        return self.seed_dir / f"rewind{suffix}"
+
+
+def transfer_source(given: str, suffix: str) -> TransferSource:
+    """Check ``given`` (RUN/seed_<s>/level_<kk>, or RUN/seed_<s> for every pruned level) before any
+    folder is written; ValueError naming what is missing."""
+    path = Path(given)
+    level = _LEVEL.match(path.name)
+    seed_dir = path.parent if level else path
+    if not _SEED.match(seed_dir.name) or not (seed_dir.parent / "config.json").is_file():
+        raise ValueError(f"--transfer-from {given}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder")
+    if level:
+        levels = (int(level.group(1)),)
+    else:
+        levels = tuple(sorted(int(m.group(1)) for d in seed_dir.iterdir() if (m := _LEVEL.match(d.name))
+                              and int(m.group(1)) > 0 and (d / "mask.safetensors").is_file()))
+    source = TransferSource(given, seed_dir, levels)
+    if not levels or levels[0] == 0:
+        raise ValueError(f"--transfer-from {given}: no pruned level with a mask.safetensors to transfer")
+    for needed in [source.rewind_path(suffix), *map(source.mask_path, levels)]:
+        if not needed.is_file():
+            raise ValueError(f"--transfer-from {given}: {needed} is missing (a run of another domain, or unfinished)")
+    return source
+
+
+@torch.no_grad()
+def fit_weights(model: nn.Module, source: dict[str, torch.Tensor]) -> list[str]:
+    """Copy into ``model`` every tensor of ``source`` with the same name and shape; return the names of
+    the model's tensors left as they were (its own initialization)."""
+    kept = []
+    for name, tensor in model.state_dict().items():
+        if name in source and source[name].shape == tensor.shape:
+            tensor.copy_(source[name])
+        else:
+            kept.append(name)
+    if len(kept) == len(model.state_dict()):
+        raise ValueError("the source run's model shares no tensor (same name and shape) with this one: "
+                         "nothing to transfer")
+    return kept
+
+
+def fit_mask(source: Mask, dense: Mask) -> tuple[Mask, list[str]]:
+    """The source mask on this model's prunable tensors (``dense``); a tensor the source mask lacks or
+    has in another shape stays dense. Returns the mask and the names of those dense tensors."""
+    fitted, dense_names = {}, []
+    for name, keep in dense.items():
+        if name in source.names() and source[name].shape == keep.shape:
+            fitted[name] = source[name]
+        else:
+            fitted[name] = keep
+            dense_names.append(name)
+    return Mask(fitted), dense_names
