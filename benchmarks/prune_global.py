@@ -145,7 +145,7 @@ def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: 
 
     rows = {}
     threads = torch.get_num_threads()
-    for n in sorted({threads, 1}, reverse=True):  # ours runs on one CPU thread: compare with both
+    for n in sorted({threads, 1}, reverse=True):  # ours runs single-threaded ops on worker threads
         torch.set_num_threads(n)
         reads = [measure(lambda: read_pass(params, names), device) for _ in range(max(repeats, 3))]
         rows[f"one read pass (vector_norm 1), {n} thread{'s' * (n > 1)}"] = ([r[1] for r in reads], [r[2] for r in reads])

@@ -14,14 +14,16 @@ selection with the score ``|w|``, taken chunk by chunk.
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import torch
 
 from .mask import Mask, ModelOrState
 
-_CHUNK = 1 << 20  # on the CPU: the working set of a chunk stays in the L2/L3 caches
+_CHUNK = 1 << 19  # on the CPU: a chunk's working set stays in cache; tensors split evenly over threads
 _CUDA_CHUNK = 1 << 22  # on a GPU: few launches per tensor; buffers stay small next to fp16 weights
 _BINS = 1 << 16  # histogram bins per narrowing pass
 _MARGIN = 5.0  # sample standard deviations on each side of the estimated rank
@@ -94,36 +96,44 @@ def _check_fraction(value: float, what: str, upper_inclusive: bool = False) -> N
 
 
 @contextmanager
-def _one_cpu_thread():
-    """Run the CPU ops on one thread: they are many and short (cache-sized chunks), and waiting for
-    a second thread at each of them costs far more than it gains once other processes share the
-    cores (about 0.13 s per 58M-parameter step on one thread, 0.08-3 s on two)."""
+def _cpu_workers():
+    """A pool of threads that each run torch ops on one CPU thread (None if torch has one thread).
+
+    A pass is many short ops on cache-sized chunks. Multi-threaded ops wait for every thread at
+    their end, which costs far more than it gains once other processes share the cores (0.08-3 s
+    per 58M-parameter step on two threads, 0.13 s on one); independent chunks on independent
+    threads never wait for each other."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        yield
+        with ThreadPoolExecutor(threads, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+            yield pool if threads > 1 else None
     finally:
         torch.set_num_threads(threads)
 
 
-@_one_cpu_thread()
+def _map(pool: ThreadPoolExecutor | None, fn: Callable, items: Sequence) -> list:
+    return list(pool.map(fn, items)) if pool is not None and len(items) > 1 else [fn(item) for item in items]
+
+
 def _select(get: Callable[[str], torch.Tensor], mask: Mask, counts, magnitude: bool) -> Mask:
     """``counts`` as for ``select_lowest``, or a function of the per-tensor survivor counts."""
-    sources = [_Source(name, keep) for name, keep in mask.items()]
-    if callable(counts):
-        counts = counts([s.alive for s in sources])
-    if isinstance(counts, int) and not isinstance(counts, bool):
-        groups, counts = [sources], [counts]
-    else:
-        counts = list(counts)
-        if len(counts) != len(sources):
-            raise ValueError(f"got {len(counts)} counts for a mask of {len(sources)} tensors")
-        groups = [[s] for s in sources]
-    for group, k in zip(groups, counts):
-        _check_count(group, k)
-    for group, k in zip(groups, counts):
-        if k:
-            _drop_lowest(_Scan(group, get, magnitude), k)
+    with _cpu_workers() as pool:
+        sources = [_Source(name, keep, pool) for name, keep in mask.items()]
+        if callable(counts):
+            counts = counts([s.alive for s in sources])
+        if isinstance(counts, int) and not isinstance(counts, bool):
+            groups, counts = [sources], [counts]
+        else:
+            counts = list(counts)
+            if len(counts) != len(sources):
+                raise ValueError(f"got {len(counts)} counts for a mask of {len(sources)} tensors")
+            groups = [[s] for s in sources]
+        for group, k in zip(groups, counts):
+            _check_count(group, k)
+        for group, k in zip(groups, counts):
+            if k:
+                _drop_lowest(_Scan(group, get, magnitude, pool), k)
     return Mask({s.name: (s.keep.clone() if s.out is None else s.out.view(s.keep.shape).cpu()) for s in sources})
 
 
@@ -137,26 +147,28 @@ def _check_count(group: list["_Source"], k) -> None:
 class _Source:
     """One masked tensor: its keep-mask and, once selection has run on it, its new keep-mask."""
 
-    def __init__(self, name: str, keep: torch.Tensor):
+    def __init__(self, name: str, keep: torch.Tensor, pool: ThreadPoolExecutor | None):
         self.name, self.keep = name, keep
-        self.alive = int(torch.count_nonzero(keep))
+        flat = keep.reshape(-1)
+        counts = _map(pool, lambda start: torch.count_nonzero(flat[start : start + _CHUNK]), range(0, flat.numel(), _CHUNK))
+        self.alive = int(sum(counts))
         self.dense = self.alive == keep.numel()
         self.out: torch.Tensor | None = None  # flat, on the scores' device
         self.flat_keep: torch.Tensor | None = None
-        self.total: torch.Tensor | None = None  # sum of the scores: inf or NaN flags a tensor to check
 
 
 class _Scan:
     """Reads the scores of one selection chunk by chunk as floats (``|w|`` for magnitudes) in reused
     buffers, fp32 unless a tensor is fp64, so that order and ties are exact for every dtype."""
 
-    def __init__(self, sources: list[_Source], get: Callable[[str], torch.Tensor], magnitude: bool):
-        self.sources, self.get, self.magnitude = sources, get, magnitude
+    def __init__(self, sources: list[_Source], get: Callable[[str], torch.Tensor], magnitude: bool,
+                 pool: ThreadPoolExecutor | None):
+        self.sources, self.get, self.magnitude, self.pool = sources, get, magnitude, pool
         self.alive = sum(s.alive for s in sources)
         self.numel = sum(s.keep.numel() for s in sources)
         self.device: torch.device | None = None
         self.dtype = torch.float32
-        self._buffer = self.flags = None
+        self._local = threading.local()  # chunk buffers, one set per thread
 
     def tensor(self, source: _Source) -> torch.Tensor:
         """The flat scores of ``source``; the first call per source fixes device and buffers."""
@@ -176,10 +188,15 @@ class _Scan:
         self.device = flat.device
         self.dtype = torch.float64 if flat.dtype == torch.float64 else torch.float32
         self.chunk = _CUDA_CHUNK if self.device.type == "cuda" else _CHUNK
-        size = min(self.chunk, max(s.keep.numel() for s in self.sources))
-        self._buffer = torch.empty(size, dtype=self.dtype, device=self.device)
-        self.flags = torch.empty(-(-size // 8) * 8, dtype=torch.bool, device=self.device)
-        self._lanes = torch.arange(8, device=self.device)
+
+    def _buffers(self) -> threading.local:
+        """This thread's chunk buffers: ``values`` and ``flags`` (padded to whole int64 words)."""
+        local = self._local
+        if not hasattr(local, "values"):
+            size = min(self.chunk, max(s.keep.numel() for s in self.sources))
+            local.values = torch.empty(size, dtype=self.dtype, device=self.device)
+            local.flags = torch.empty(-(-size // 8) * 8, dtype=torch.bool, device=self.device)
+        return local
 
     def values(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
         """``x`` (or ``|x|``) as this scan's float dtype; into ``out`` unless ``x`` can be used as is."""
@@ -192,33 +209,52 @@ class _Scan:
         out.copy_(x)
         return out.abs_() if self.magnitude else out
 
+    def _read(self, flat: torch.Tensor, start: int) -> torch.Tensor:
+        """The values of a chunk, in this thread's buffer (overwritten by its next chunk)."""
+        chunk = flat[start : start + self.chunk]
+        return self.values(chunk, self._buffers().values[: chunk.numel()])
+
     def __iter__(self):
-        """(source, start, values) per chunk in mask order; ``values`` is overwritten by the next."""
+        """(source, start, values) per chunk in mask order, on this thread."""
         for source in self.sources:
             flat = self.tensor(source)
             for start in range(0, flat.numel(), self.chunk):
-                chunk = flat[start : start + self.chunk]
-                yield source, start, self.values(chunk, self._buffer[: chunk.numel()])
+                yield source, start, self._read(flat, start)
+
+    def map(self, fn: Callable) -> list:
+        """``fn(source, start, values)`` for every chunk, in mask order; on the CPU the chunks of a
+        tensor are spread over the worker threads, which share nothing but ``source.out``."""
+        results = []
+        for source in self.sources:
+            flat = self.tensor(source)
+            pool = self.pool if self.device.type == "cpu" else None
+            results += _map(pool, lambda start: fn(source, start, self._read(flat, start)), range(0, flat.numel(), self.chunk))
+        return results
 
     def keep(self, source: _Source, start: int, n: int) -> torch.Tensor:
         return source.flat_keep[start : start + n]
 
     def split(self, source: _Source, start: int, values: torch.Tensor, lo: float, hi: float):
-        """Set the chunk of ``source.out`` to the entries above ``hi`` (pruned ones too, until
-        ``_clear_pruned``); return it and the flags (overwritten by the next chunk) of the entries in
-        [lo, hi], for ``lo <= hi``."""
+        """Set the chunk of ``source.out`` to its survivors above ``hi``; return it and the flags
+        (this thread's, until its next chunk) of its survivors in [lo, hi], for ``lo <= hi``."""
         n = values.numel()
         out = torch.gt(values, hi, out=source.out[start : start + n])
-        return out, torch.ge(values, lo, out=self.flags[:n]).logical_xor_(out)  # out is a subset
+        inside = torch.ge(values, lo, out=self._buffers().flags[:n])
+        if not source.dense:
+            keep = self.keep(source, start, n)
+            out.logical_and_(keep)
+            inside.logical_and_(keep)
+        return out, inside.logical_xor_(out)  # out is a subset of inside
 
     def flagged(self, n: int) -> torch.Tensor:
-        """Indices of the set ``flags[:n]``, which are few: scan them 8 at a time as int64 words,
-        then look inside the nonzero words only."""
-        padded = self.flags[: -(-n // 8) * 8]
+        """Indices of this thread's set ``flags[:n]``, which are few: scan them 8 at a time as
+        int64 words, then look at the bytes of the nonzero words only."""
+        padded = self._buffers().flags[: -(-n // 8) * 8]
         padded[n:] = False
-        words = padded.view(torch.int64).nonzero().squeeze(1)
-        candidates = words.unsqueeze(1).mul(8).add(self._lanes).reshape(-1)
-        return candidates[padded[candidates]]
+        words = padded.view(torch.int64)
+        nonzero = words.nonzero().squeeze(1)
+        rows, lanes = words[nonzero].view(torch.uint8).view(-1, 8).nonzero().unbind(1)
+        return nonzero[rows].mul_(8).add_(lanes)
 
     # -- order-preserving integer keys, for the exact narrowing ------------------------------------
     def keys(self, values: torch.Tensor) -> torch.Tensor:
@@ -250,7 +286,6 @@ def _drop_lowest(scan: _Scan, k: int) -> None:
     """Write each source's ``out``: its keep-mask without the group's ``k`` lowest survivors."""
     cap = max(_MIN_CAP, scan.numel // 32)
     bracket = _gather(scan, *_sample_bracket(scan, k), cap)
-    _check_finite(scan)
     if bracket.below < k <= bracket.below + bracket.count and bracket.parts is not None:
         return _settle(bracket, k - bracket.below)
     low, high, below, n = _known_range(scan, bracket, k)
@@ -283,30 +318,31 @@ def _sample_bracket(scan: _Scan, k: int) -> tuple[float, float]:
 
 def _gather(scan: _Scan, lo: float, hi: float, cap: int) -> _Bracket:
     """One pass: ``out`` = survivors above ``hi``; gather the survivors in [lo, hi] (values and flat
-    indices, in mask order) unless there are more than ``cap``; sum values to spot inf/NaN."""
-    parts, count = [], 0
-    for source in scan.sources:
-        source.total = torch.zeros((), dtype=scan.dtype, device=scan.device)
-    for source, start, values in scan:
-        _, inside = scan.split(source, start, values, lo, hi)
-        source.total += values.sum()
+    indices, in mask order) unless there are more than ``cap``; raise on inf/NaN survivors."""
+    lock, gathered = threading.Lock(), [0]
+
+    def chunk(source, start, values):
+        out, _ = scan.split(source, start, values, lo, hi)
         index = scan.flagged(values.numel())
-        if not source.dense:  # the bracket is small: drop its pruned entries after gathering
-            index = index[scan.keep(source, start, values.numel())[index]]
-        count += index.numel()
-        if parts is not None and index.numel():
-            parts.append((source, index + start, values[index]))
-            parts = parts if count <= cap else None
-    above = _clear_pruned(scan)
+        with lock:
+            gathered[0] += index.numel()
+            small = gathered[0] <= cap
+        part = (source, index + start, values[index]) if small and index.numel() else None
+        return source, torch.count_nonzero(out), values.sum(), index.numel(), part
+
+    results = scan.map(chunk)
+    _check_finite(scan, [(source, total) for source, _, total, _, _ in results])
+    above = int(torch.stack([above for _, above, _, _, _ in results]).sum())
+    count = sum(n for _, _, _, n, _ in results)
+    parts = [part for *_, part in results if part is not None] if count <= cap else None
     return _Bracket(lo, hi, above, count, parts, scan.alive)
 
 
-def _check_finite(scan: _Scan) -> None:
-    """Raise if a surviving score is inf or NaN; only tensors whose sum is not finite are reread."""
-    totals = torch.stack([s.total for s in scan.sources]).isfinite().tolist()
-    for source, finite in zip(scan.sources, totals):
-        if finite:
-            continue
+def _check_finite(scan: _Scan, totals: list[tuple[_Source, torch.Tensor]]) -> None:
+    """Raise if a surviving score is inf or NaN; only tensors with a chunk whose sum is not finite
+    are reread."""
+    finite = torch.stack([total for _, total in totals]).isfinite().tolist()
+    for source in dict.fromkeys(source for (source, _), ok in zip(totals, finite) if not ok):
         flat = scan.tensor(source)
         for start in range(0, flat.numel(), scan.chunk):
             chunk = flat[start : start + scan.chunk]
@@ -368,20 +404,7 @@ def _prune_ties(scan: _Scan, value: float, r: int) -> None:
     done = torch.zeros((), dtype=torch.int64, device=scan.device)
     for source, start, values in scan:
         out, ties = scan.split(source, start, values, value, value)
-        if not source.dense:
-            ties.logical_and_(scan.keep(source, start, values.numel()))
         rank = torch.cumsum(ties, 0).add_(done)
         done = rank[-1]
         out.logical_or_(torch.gt(rank, r).logical_and_(ties))
-    _clear_pruned(scan)
 
-
-def _clear_pruned(scan: _Scan) -> int:
-    """Clear the entries ``mask`` had pruned from each ``out`` (one pass per tensor rather than per
-    chunk); return how many entries the outs keep."""
-    kept = torch.zeros((), dtype=torch.int64, device=scan.device)
-    for source in scan.sources:
-        if not source.dense:
-            source.out.logical_and_(source.flat_keep)
-        kept += torch.count_nonzero(source.out)
-    return int(kept)

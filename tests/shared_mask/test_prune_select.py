@@ -43,9 +43,19 @@ def wrong_bracket(kind):
     return lambda scan, k: brackets[kind]
 
 
+@pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])
+def threads(request):
+    """torch's CPU threads: with two, the chunks of a tensor are spread over two worker threads."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(request.param)
+    yield request.param
+    torch.set_num_threads(before)
+
+
 @pytest.mark.parametrize("grid", [None, 2])
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_pooled_selection_matches_stable_sort_on_signed_scores(grid, seed):
+def test_pooled_selection_matches_stable_sort_on_signed_scores(monkeypatch, threads, grid, seed):
+    monkeypatch.setattr(prune_module, "_CHUNK", 8)
     scores, mask = random_case(seed, grid=grid)
     for k in [1, 17, mask.alive() // 2, mask.alive() - 1, mask.alive()]:
         new = sm.select_lowest(scores, mask, k)
@@ -73,7 +83,7 @@ def test_per_tensor_counts_select_inside_each_tensor():
 
 @pytest.mark.parametrize("kind", ["below", "above", "everything"])
 @pytest.mark.parametrize("grid", [None, 1])
-def test_fallbacks_when_the_sample_misleads_stay_exact(monkeypatch, kind, grid):
+def test_fallbacks_when_the_sample_misleads_stay_exact(monkeypatch, threads, kind, grid):
     """A missed or over-full bracket (bracket cap 4) is narrowed by key histograms, down to a
     single tied value when ``grid`` makes hundreds of scores equal."""
     monkeypatch.setattr(prune_module, "_sample_bracket", wrong_bracket(kind))
@@ -85,8 +95,8 @@ def test_fallbacks_when_the_sample_misleads_stay_exact(monkeypatch, kind, grid):
         assert torch.equal(flat(sm.select_lowest(scores, mask, k)), reference(scores, mask, k)), k
 
 
-@pytest.mark.parametrize("chunk", [7, 1 << 18])
-def test_magnitude_pruning_is_selection_of_absolute_values(monkeypatch, chunk):
+@pytest.mark.parametrize("chunk", [7, 1 << 19])
+def test_magnitude_pruning_is_selection_of_absolute_values(monkeypatch, threads, chunk):
     monkeypatch.setattr(prune_module, "_CHUNK", chunk)
     model = mlp(2)
     mask = sm.prune_global(model, sm.Mask.dense(model), 0.3)
