@@ -11,7 +11,7 @@
 #   GAMES=CartPole-v0 LEVELS=2 SEEDS=0 EXTRA_ARGS="--epochs 2 --batches-per-epoch 20" \
 #     recipes/rl/classic_control.sh                  # smoke test
 #
-# Then: lth-report runs/classic_control/* --out runs/classic_control_report
+# Then: lth-report runs/classic_control/*/ --out runs/classic_control_report
 set -euo pipefail
 
 OUT=${OUT:-runs/classic_control}
@@ -21,17 +21,13 @@ JOBS=${JOBS:-1}
 GAMES=${GAMES-CartPole-v0 Acrobot-v1 LunarLander-v2}
 RL_LTH=${RL_LTH:-rl-lth}
 EXTRA_ARGS=${EXTRA_ARGS:-}         # more `run` options for every run, e.g. "--width 256"
-
-jobs_file=$(mktemp)
-trap 'rm -f "$jobs_file"' EXIT
+source "$(dirname "$0")/run_commands.sh"
 for game in $GAMES; do
     name=$(echo "$game" | tr '[:upper:]' '[:lower:]')
     common="--env $game --levels $LEVELS --seeds $SEEDS --no-progress $EXTRA_ARGS"
-    echo "$RL_LTH run $common --out $OUT/$name --tickets winning random_reinit --rewind 1epoch" >> "$jobs_file"
-    echo "$RL_LTH run $common --out $OUT/${name}_no_rewind --tickets winning random_reinit --rewind 0" >> "$jobs_file"
-    echo "$RL_LTH run $common --out $OUT/${name}_oneshot --tickets winning random_reinit --rewind 1epoch --schedule oneshot" >> "$jobs_file"
+    add_command "$RL_LTH run $common --out $OUT/$name --tickets winning random_reinit --rewind 1epoch"
+    add_command "$RL_LTH run $common --out $OUT/${name}_no_rewind --tickets winning random_reinit --rewind 0"
+    add_command "$RL_LTH run $common --out $OUT/${name}_oneshot --tickets winning random_reinit --rewind 1epoch --schedule oneshot"
 done
-mkdir -p "$OUT"
-# each line logs to OUT/<run>.log; a failed run stops the script with its status
-xargs -P "$JOBS" -I{} sh -c 'cmd="{}"; log="$(echo "$cmd" | sed "s/.*--out \([^ ]*\).*/\1/").log"; echo "$cmd"; $cmd > "$log" 2>&1' < "$jobs_file"
-echo "done: lth-report $OUT/* --out ${OUT}_report"
+run_commands
+echo "done: lth-report $OUT/*/ --out ${OUT}_report"
