@@ -62,8 +62,9 @@ def write_unit(run: Path, level: int, trainer_config: dict, mask: sm.Mask, save)
     return unit
 
 
-def median_seconds(runs: dict, rounds: int) -> dict[str, float]:
-    """Median seconds of each callable over ``rounds`` alternating rounds after one warm-up each."""
+def timed(runs: dict, rounds: int) -> dict[str, float]:
+    """Median seconds of the "dense" and "sparse" callables over ``rounds`` alternating rounds after a warm-up,
+    and "speedup": the median of the rounds' dense / sparse ratios (each round's pair shares the machine's load)."""
     for run in runs.values():
         run()
     times = {name: [] for name in runs}
@@ -72,7 +73,8 @@ def median_seconds(runs: dict, rounds: int) -> dict[str, float]:
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
+    return {**{name: statistics.median(t) for name, t in times.items()},
+            "speedup": statistics.median(d / s for d, s in zip(times["dense"], times["sparse"]))}
 
 
 def lm_rows(args, work: Path) -> list[dict]:
@@ -106,7 +108,7 @@ def lm_rows(args, work: Path) -> list[dict]:
 
         target_count = tokens[:, 1:].numel()
         with torch.no_grad():
-            seconds = median_seconds({"dense": dense_pass, "sparse": sparse_pass}, args.rounds)
+            seconds = timed({"dense": dense_pass, "sparse": sparse_pass}, args.rounds)
         rows.append(row("LSTM LM test pass", level, mask, exported, seconds, target_count, "tokens/s",
                         f"log ppl {nll['dense']:.6f} / {nll['sparse']:.6f}"))
         if not math.isclose(nll["dense"], nll["sparse"], rel_tol=1e-5):
@@ -129,12 +131,12 @@ def rl_rows(args, work: Path) -> list[dict]:
         sparse = sx.load(exported.path)
         obs = torch.randn(RL_ENVS, env.observation_space.shape[0])
         with torch.no_grad():
-            seconds = median_seconds({"dense": lambda: act(model, env, args.act_steps),
+            seconds = timed({"dense": lambda: act(model, env, args.act_steps),
                                       "sparse": lambda: act(sparse, env, args.act_steps)}, args.rounds)
-            alone = median_seconds({"dense": lambda: repeat(model.logits, obs, args.act_steps),
+            alone = timed({"dense": lambda: repeat(model.logits, obs, args.act_steps),
                                     "sparse": lambda: repeat(sparse.logits, obs, args.act_steps)}, args.rounds)
         rows.append(row("actor-critic acting", level, mask, exported, seconds, args.act_steps * RL_ENVS, "steps/s",
-                        f"(network alone {alone['dense'] / alone['sparse']:.2f}x)"))
+                        f"(network alone {alone['speedup']:.2f}x)"))
     env.close()
     return rows
 
@@ -159,7 +161,7 @@ def row(what: str, level: int, mask: sm.Mask, exported: sx.Exported, seconds: di
     return {"model": what, "level": level, "pruned": 1 - mask.density(), "dense_bytes": exported.dense_bytes,
             "sparse_bytes": exported.bytes, "smaller": exported.dense_bytes / exported.bytes, "unit": unit,
             "dense_rate": work / seconds["dense"], "sparse_rate": work / seconds["sparse"],
-            "speedup": seconds["dense"] / seconds["sparse"], "csr_tensors": list(exported.layouts.values()).count("csr"),
+            "speedup": seconds["speedup"], "csr_tensors": list(exported.layouts.values()).count("csr"),
             "note": note}
 
 
