@@ -5,10 +5,10 @@ order (tensor order, then flat index), so it removes the same set as a stable so
 scores, without sorting or concatenating them. A strided sample of the scores brackets the k-th
 lowest value; one pass over the tensors then writes every entry above the bracket as kept, counts
 those below it and gathers the few inside it, where a k-th value and a running count of its ties
-settle the rest. When the sample
-misleads (a crowded or missed bracket), histograms of an order-preserving integer key narrow the
-range exactly before that pass is repeated. Tensors are read in chunks on their own device, so the
-extra memory is the new mask plus chunk buffers and the bracket. Magnitude pruning is this
+settle the rest. When the sample misleads (a crowded or missed bracket), histograms of an
+order-preserving integer key narrow the range exactly before that pass is repeated. Tensors are
+read in chunks on their own device (on the CPU, a tensor's chunks are spread over worker threads),
+so the extra memory is the new mask plus chunk buffers and the bracket. Magnitude pruning is this
 selection with the score ``|w|``, taken chunk by chunk.
 """
 from __future__ import annotations
