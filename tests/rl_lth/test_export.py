@@ -9,9 +9,12 @@ from safetensors.torch import load_file, save_file
 import shared_mask as sm
 import shared_mask.export as sx
 from shared_mask.export import cli
+from rl_lth import cli as rl_lth_cli
 from rl_lth.atari.network import build_network
 from rl_lth.export import EXPORTER
 from rl_lth.network import ActorCritic
+
+pytestmark = pytest.mark.filterwarnings("ignore:.*precision lowered by casting")
 
 A2C_CONFIG = {"experiment": "CartPole-v0", "metric": "ticket_reward", "algo": "a2c", "epochs": 1,
               "batches_per_epoch": 5, "last_episodes": 1, "width": 128, "num_envs": 32, "steps_per_env": 4}
@@ -55,6 +58,22 @@ def test_classic_ticket_round_trip_acts_like_the_dense_masked_network(classic, t
     config = sx.read(tmp_path / "ticket.safetensors").config
     assert config["model"] == {"network": "actor_critic", "obs_size": 4, "actions": 2, "width": 128}
     assert config["unit"]["ticket"] == "winning" and config["run"]["trainer"] == A2C_CONFIG
+
+
+def test_units_of_a_real_cartpole_lottery_export_and_act_like_their_final_weights(tmp_path):
+    rl_lth_cli.main(["run", "--env", "CartPole-v0", "--out", str(tmp_path / "run"), "--levels", "1", "--seeds", "0",
+                     "--tickets", "winning", "--epochs", "1", "--batches-per-epoch", "5", "--last-episodes", "1",
+                     "--width", "16", "--rewind", "0", "--no-progress"])
+    obs = torch.randn(32, 4)
+    for level, ticket in (("00", "dense"), ("01", "winning")):
+        unit = tmp_path / "run" / "seed_0" / f"level_{level}" / ticket
+        exported = sx.export(unit, tmp_path / f"{ticket}.safetensors")
+        dense = ActorCritic(4, 2, width=16)
+        dense.load_state_dict(load_file(str(unit / "final.safetensors")))
+        model = sx.load(exported.path, policy="sparse")
+        assert sx.read(exported.path).mask == sm.Mask.load(unit.parent / "mask.safetensors")
+        with torch.no_grad():
+            torch.testing.assert_close(model.logits(obs), dense.logits(obs))
 
 
 def test_atari_ticket_round_trip_acts_like_the_dense_masked_network(tmp_path):
