@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from fairseq import checkpoint_utils
 from torch import nn
 
 from shared_mask.export import Exporter, FinishedUnit, SparseLSTM, SparseTicket, best_kernel
@@ -41,8 +42,9 @@ class FairseqExporter(Exporter):
             model = state["model"]
         except Exception as e:  # torch.load raises many kinds on a damaged file
             raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from None
-        kept = {"args": state.get("args"), "cfg": state.get("cfg"), "optimizer_history": state["optimizer_history"][-1:],
-                "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k != "metrics"}}
+        kept = {"args": state.get("args"), "cfg": state.get("cfg"),
+                "optimizer_history": state["optimizer_history"][-1:],
+                "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k == "train_iterator"}}
         return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
 
     def load(self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto",
@@ -54,14 +56,13 @@ class FairseqExporter(Exporter):
         if ticket.config["model"]["lstm_lm"]:
             block = _checkpoint(ticket)["cfg"]["task"]["tokens_per_sample"]
             evaluation = ticket.config["run"]["trainer"].get("evaluation", {})
-            return SparseLSTMLM.from_tensors(ticket.tensors, batch or max(1, evaluation.get("max_tokens", block) // block),
-                                             policy)
-        from fairseq import checkpoint_utils
-
+            batch = batch or max(1, evaluation.get("max_tokens", block) // block)
+            return SparseLSTMLM.from_tensors(ticket.tensors, batch, policy)
         with tempfile.TemporaryDirectory() as tmp:
             path = self.unpack(ticket, Path(tmp) / "model.pt")
             try:
-                models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides={"data": data} if data else None)
+                overrides = {"data": data} if data else None
+                models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides=overrides)
             except FileNotFoundError as e:
                 raise ValueError(f"fairseq needs the model's dictionaries to build it ({e}); "
                                  "pass data=<the binarized data directory>") from None

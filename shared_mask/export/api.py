@@ -27,7 +27,8 @@ class Exported:
         counts = {layout: list(self.layouts.values()).count(layout) for layout in ("dense", "bitmask", "csr")}
         shown = ", ".join(f"{n} {layout}" for layout, n in counts.items() if n)
         return (f"{self.path}: {len(self.layouts)} tensors ({shown}), {self.bytes / 1e6:.3f} MB, "
-                f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights ({self.dense_bytes / 1e6:.3f} MB)")
+                f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights "
+                f"({self.dense_bytes / 1e6:.3f} MB)")
 
 
 def export(unit_dir: str | os.PathLike, out: str | os.PathLike) -> Exported:

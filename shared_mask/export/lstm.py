@@ -18,7 +18,8 @@ from .kernels import best_kernel
 class SparseLSTM(nn.Module):
     """Stacked unidirectional LSTM layers from the weights of an ``nn.LSTM`` (dense or CSR per matrix)."""
 
-    def __init__(self, input_weights: list[torch.Tensor], hidden_weights: list[torch.Tensor], biases: list[torch.Tensor]):
+    def __init__(self, input_weights: list[torch.Tensor], hidden_weights: list[torch.Tensor],
+                 biases: list[torch.Tensor]):
         super().__init__()
         self.num_layers = len(input_weights)
         self.hidden_size = hidden_weights[0].shape[1]
@@ -29,7 +30,8 @@ class SparseLSTM(nn.Module):
 
     @classmethod
     @torch.no_grad()
-    def from_weights(cls, weights: dict[str, torch.Tensor], layers: int, batch: int, policy: str = "auto") -> "SparseLSTM":
+    def from_weights(cls, weights: dict[str, torch.Tensor], layers: int, batch: int,
+                     policy: str = "auto") -> "SparseLSTM":
         """From an ``nn.LSTM``'s state dict (weight_ih_l0, ..., bias_hh_l1); each gate matrix dense or CSR,
         whichever multiplies ``batch`` columns faster (see :func:`kernels.best_kernel`)."""
         suffixes = [f"_l{layer}" for layer in range(layers)]
@@ -41,7 +43,8 @@ class SparseLSTM(nn.Module):
                    [weights[f"bias_ih{s}"] + weights[f"bias_hh{s}"] for s in suffixes])
 
     def forward_steps(self, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor] | None = None):
-        """x: (time, input features, batch) -> (time, hidden, batch) and the last (h, c), each (layers, hidden, batch)."""
+        """x: (time, input features, batch) -> (time, hidden, batch), and the last (h, c), each
+        (layers, hidden, batch)."""
         steps, _, batch = x.shape
         hs, cs = [], []
         for layer in range(self.num_layers):

@@ -36,7 +36,8 @@ class SparseTicket:
     layouts: dict[str, str]
 
 
-def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Mask | None, config: dict) -> dict[str, str]:
+def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Mask | None,
+          config: dict) -> dict[str, str]:
     """Write ``tensors`` (every pruned entry of ``mask`` must be zero) and ``config``; return name -> layout."""
     path = Path(path)
     check_masked(tensors, mask, str(path))
@@ -50,7 +51,8 @@ def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Ma
         layout = layouts.choose(tensor, keep)
         for part, array in layouts.encode(layout, tensor, keep).items():
             arrays[f"{name}/{part}"] = array
-        declared[name] = {"layout": layout, "shape": list(tensor.shape), "dtype": str(tensor.dtype).removeprefix("torch.")}
+        declared[name] = {"layout": layout, "shape": list(tensor.shape),
+                          "dtype": str(tensor.dtype).removeprefix("torch.")}
     metadata = {"format": FORMAT, "tensors": json.dumps(declared), "config": config_text,
                 "masked": json.dumps(mask.names() if mask is not None else [])}
     atomic_write(path, lambda tmp: save_file(arrays, str(tmp), metadata=metadata))

@@ -29,7 +29,8 @@ class FinishedUnit:
         level, seed, run = path.parent, path.parent.parent, path.parent.parent.parent
         config_path = run / "config.json"
         if not (_LEVEL.match(level.name) and _SEED.match(seed.name) and config_path.is_file()):
-            raise ValueError(f"{path} is not a lottery unit folder (RUN/seed_<s>/level_<kk>/<ticket> with RUN/config.json)")
+            raise ValueError(f"{path} is not a lottery unit folder "
+                             "(RUN/seed_<s>/level_<kk>/<ticket> with RUN/config.json)")
         if not (path / "metrics.json").is_file():
             raise ValueError(f"{path} is not a finished unit: no metrics.json (its training has not finished)")
         finals = sorted(path.glob("final.*"))

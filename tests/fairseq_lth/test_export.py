@@ -73,8 +73,8 @@ def test_sparse_lstm_lm_computes_the_fairseq_models_logits(lm, tmp_path, policy)
     with torch.no_grad():
         expected = reference(tokens)[0]
         torch.testing.assert_close(model(tokens), expected)
-        nll = torch.nn.functional.cross_entropy(expected[:, :-1].reshape(-1, expected.shape[-1]), tokens[:, 1:].reshape(-1),
-                                                reduction="sum")
+        nll = torch.nn.functional.cross_entropy(expected[:, :-1].reshape(-1, expected.shape[-1]),
+                                                tokens[:, 1:].reshape(-1), reduction="sum")
         assert model.nll(tokens[:, :-1], tokens[:, 1:]).item() == pytest.approx(nll.item(), rel=1e-6)
 
 
@@ -114,7 +114,8 @@ def test_transformer_export_unpacks_to_the_final_checkpoint_and_loads_in_fairseq
     src = torch.randint(4, 40, (2, 6))
     prev = torch.randint(4, 40, (2, 5))
     with torch.no_grad():
-        torch.testing.assert_close(model(src, torch.tensor([6, 6]), prev)[0], reference(src, torch.tensor([6, 6]), prev)[0])
+        lengths = torch.tensor([6, 6])
+        torch.testing.assert_close(model(src, lengths, prev)[0], reference(src, lengths, prev)[0])
     out = fairseq("fairseq-generate", data, "--user-dir", PLUGIN, "--path", tmp_path / "mt.pt", "--gen-subset", "test",
                   "--beam", "2", "--max-tokens", "4000", "--required-batch-size-multiple", "1", "--cpu").stdout
     assert sum(line.startswith("H-") for line in out.splitlines()) == 30

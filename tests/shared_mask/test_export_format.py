@@ -63,7 +63,8 @@ def test_weights_the_mask_prunes_must_be_zero(tmp_path):
     with pytest.raises(ValueError, match=r"'w' has \d+ nonzero weights where the mask prunes"):
         ticket_file.write(tmp_path / "t.safetensors", {"w": weight}, sm.Mask({"w": keep}), {})
     with pytest.raises(ValueError, match="shape \\[4, 6\\].*a mask for another model"):
-        ticket_file.write(tmp_path / "t.safetensors", {"w": weight}, sm.Mask({"w": torch.ones(4, 6, dtype=torch.bool)}), {})
+        wider = sm.Mask({"w": torch.ones(4, 6, dtype=torch.bool)})
+        ticket_file.write(tmp_path / "t.safetensors", {"w": weight}, wider, {})
     with pytest.raises(ValueError, match="parameters the model does not have \\(v\\)"):
         ticket_file.write(tmp_path / "t.safetensors", {"w": weight}, sm.Mask({"v": keep}), {})
     assert not list(tmp_path.iterdir())

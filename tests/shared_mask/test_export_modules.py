@@ -31,7 +31,8 @@ def test_sparse_linear_refuses_a_dense_weight():
 
 def test_sparsify_swaps_linear_layers_by_policy_and_keeps_outputs():
     torch.manual_seed(0)
-    model = prune_(nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2)), 0.2).eval()
+    model = nn.Sequential(nn.Linear(6, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 2))
+    model = prune_(model, 0.2).eval()
     x = torch.randn(9, 6)
     expected = model(x)
     assert sparsify(model, 9, "dense") == {"0": "dense", "2": "dense", "4": "dense"}
