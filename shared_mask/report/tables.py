@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from .output import csv_text, write_utf8
-from ..tickets import DENSE, WINNING
+from ..tickets import DENSE, TICKETS, WINNING
 
 SETTINGS_SHOWN = ("schedule", "rewind", "scope", "rate", "levels", "seeds")
 
@@ -34,8 +34,9 @@ class Stat:
 @dataclass(frozen=True)
 class LevelRow:
     level: int
-    fraction_pruned: float
+    fraction_pruned: float  # of the run's own tickets (transferred ones leave tensors of other shapes dense)
     tickets: dict  # ticket name -> Stat, only tickets with at least one result
+    fractions: dict  # ticket name -> mean fraction pruned of its units
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class RunSummary:
     def series(self, ticket):
         """(fractions pruned, means, stds) of one ticket over the levels where it has results."""
         rows = [row for row in self.levels if ticket in row.tickets]
-        return ([row.fraction_pruned for row in rows], [row.tickets[ticket].mean for row in rows],
+        return ([row.fractions[ticket] for row in rows], [row.tickets[ticket].mean for row in rows],
                 [row.tickets[ticket].std for row in rows])
 
     def within_tolerance(self, row, tolerance):
@@ -86,10 +87,12 @@ def summarize(run):
     rows = []
     for level in sorted({r.level for r in results if r.level > 0}):
         at_level = [r for r in results if r.level == level]
-        tickets = {}
+        tickets, fractions = {}, {}
         for ticket in dict.fromkeys(r.ticket for r in at_level):
             tickets[ticket] = Stat.of(r.value for r in at_level if r.ticket == ticket)
-        rows.append(LevelRow(level, statistics.fmean(r.fraction_pruned for r in at_level), tickets))
+            fractions[ticket] = statistics.fmean(r.fraction_pruned for r in at_level if r.ticket == ticket)
+        own = [r.fraction_pruned for r in at_level if not (r.ticket in TICKETS and TICKETS[r.ticket].transferred)]
+        rows.append(LevelRow(level, statistics.fmean(own or fractions.values()), tickets, fractions))
     return RunSummary(run, dense, tuple(rows))
 
 
