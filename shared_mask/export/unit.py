@@ -34,7 +34,10 @@ class FinishedUnit:
         if not (path / "metrics.json").is_file():
             raise ValueError(f"{path} is not a finished unit: no metrics.json (its training has not finished)")
         finals = sorted(path.glob("final.*"))
-        if len(finals) != 1:
+        if not finals:
+            raise ValueError(f"{path} has no final weights (a run with keep_weights 'needed' keeps only those of "
+                             "the dense and chain tickets)")
+        if len(finals) > 1:
             raise ValueError(f"{path} holds {len(finals)} final.* weight files, expected one")
         if not (level / "mask.safetensors").is_file():
             raise ValueError(f"{path}: the level's mask {level / 'mask.safetensors'} is missing")

@@ -34,12 +34,15 @@ def test_a_finished_unit_is_opened_with_its_run_config_and_metrics(tmp_path):
     ("missing", "no such unit folder"),
     ("level", "is not a lottery unit folder"),
     ("mask", "the level's mask .* is missing"),
+    ("weights", "has no final weights"),
 ])
 def test_folders_that_are_not_finished_units_are_refused(tmp_path, problem, message):
     unit = make_unit(tmp_path / "run", {"algo": "x"}, finished=problem != "unfinished")
     path = {"missing": unit / "nope", "level": unit.parent}.get(problem, unit)
     if problem == "mask":
         (unit.parent / "mask.safetensors").unlink()
+    if problem == "weights":
+        (unit / "final.safetensors").unlink()
     with pytest.raises(ValueError, match=message):
         FinishedUnit.open(path)
 
