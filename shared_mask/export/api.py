@@ -9,7 +9,6 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ..mask import Mask
 from . import registry, ticket_file
 from .unit import FinishedUnit
 
@@ -36,7 +35,7 @@ def export(unit_dir: str | os.PathLike, out: str | os.PathLike) -> Exported:
     unit = FinishedUnit.open(unit_dir)
     exporter = registry.for_run(unit.run_config, str(unit.dir))
     tensors, model = exporter.weights(unit)
-    mask = Mask.load(unit.mask)
+    mask = unit.ticket_mask()
     tensors, tied = untie(tensors, prefer=mask.names())
     config = {"domain": exporter.name, "model": model, "tied": tied, "run": unit.run_config, "unit": unit.summary()}
     layouts = ticket_file.write(out, tensors, mask, config)

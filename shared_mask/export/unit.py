@@ -7,6 +7,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..mask import Mask
+from ..tickets import DENSE, TICKETS
+
 _LEVEL, _SEED = re.compile(r"^level_\d+$"), re.compile(r"^seed_\d+$")
 
 
@@ -46,6 +49,18 @@ class FinishedUnit:
                        json.loads((path / "metrics.json").read_text()))
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: corrupt config.json or metrics.json: {e}") from None
+
+    def ticket_mask(self) -> Mask:
+        """The mask the unit trained under: the level's, or the one its ticket kind draws from it (random_mask)."""
+        mask = Mask.load(self.mask)
+        if self.dir.name == DENSE:
+            return mask
+        kind = TICKETS[self.dir.name]  # ValueError naming the registered kinds for an unknown one
+        if kind.transferred:
+            raise ValueError(f"{self.dir}: a transferred ticket trains under its source run's mask, not this "
+                             "level's; export is not supported for it")
+        seed, level = (int(p.name.split("_")[1]) for p in (self.dir.parent.parent, self.dir.parent))
+        return kind.derive_mask(mask, kind.ticket_seed(seed, level))
 
     def summary(self) -> dict:
         """Where the ticket comes from and how it scored (stored in the exported file's config)."""
