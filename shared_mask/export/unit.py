@@ -42,23 +42,24 @@ class FinishedUnit:
                              "the dense and chain tickets)")
         if len(finals) > 1:
             raise ValueError(f"{path} holds {len(finals)} final.* weight files, expected one")
-        if not (level / "mask.safetensors").is_file():
-            raise ValueError(f"{path}: the level's mask {level / 'mask.safetensors'} is missing")
+        # A transferred ticket's mask is the source run's, fitted to this model (shared_mask.transfer).
+        transferred = path.name in TICKETS and TICKETS[path.name].transferred
+        mask = level / ("transfer_mask.safetensors" if transferred else "mask.safetensors")
+        if not mask.is_file():
+            raise ValueError(f"{path}: the level's mask {mask} is missing")
         try:
-            return cls(path, finals[0], level / "mask.safetensors", json.loads(config_path.read_text()),
+            return cls(path, finals[0], mask, json.loads(config_path.read_text()),
                        json.loads((path / "metrics.json").read_text()))
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: corrupt config.json or metrics.json: {e}") from None
 
     def ticket_mask(self) -> Mask:
-        """The mask the unit trained under: the level's, or the one its ticket kind draws from it (random_mask)."""
+        """The mask the unit trained under: the level's (or the transferred one), or the one its ticket kind
+        draws from it (random_mask)."""
         mask = Mask.load(self.mask)
         if self.dir.name == DENSE:
             return mask
         kind = TICKETS[self.dir.name]  # ValueError naming the registered kinds for an unknown one
-        if kind.transferred:
-            raise ValueError(f"{self.dir}: a transferred ticket trains under its source run's mask, not this "
-                             "level's; export is not supported for it")
         seed, level = (int(p.name.split("_")[1]) for p in (self.dir.parent.parent, self.dir.parent))
         return kind.derive_mask(mask, kind.ticket_seed(seed, level))
 

@@ -35,3 +35,14 @@ def test_a_cartpole_ticket_trains_on_acrobot(tmp_path):
         for ticket in ("transfer", "transfer_random_reinit", "transfer_random_mask"):
             unit = json.loads((target / "seed_0" / f"level_{level:02d}" / ticket / "metrics.json").read_text())
             assert unit["metrics"]["ticket_reward"] <= 0  # Acrobot's rewards: -1 per step
+
+    # a transferred ticket exports under the mask it trained with
+    import shared_mask.export as sx
+
+    unit = target / "seed_0" / "level_02" / "transfer_random_mask"
+    sx.export(unit, tmp_path / "ticket.safetensors")
+    exported = sx.read(tmp_path / "ticket.safetensors")
+    trained = load_file(str(unit / "final.safetensors"))
+    for name, keep in exported.mask.items():
+        assert not trained[name][~keep].any(), name
+    assert exported.mask != sm.Mask.load(target / "seed_0" / "level_02" / "transfer_mask.safetensors")
