@@ -184,7 +184,8 @@ class Trainer(ABC):
             raise ValueError(f"{path} does not fit the model: {str(error).strip().splitlines()[-1].strip()}") from None
         tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
         if set(missing) - tied or unexpected:
-            raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, unexpected {unexpected}")
+            raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, "
+                             f"unexpected {unexpected}")
         return model
 
 

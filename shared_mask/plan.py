@@ -3,8 +3,9 @@
 Per seed: dense -> mask(1) -> chain(1) -> mask(2) -> chain(2) -> ... (iterative; the chain ticket is
 ``winning`` unless ``config.chain`` says otherwise), or dense -> mask(k) for every k (one-shot); the
 other tickets of level k need only mask(k). Transferred tickets (``config.transfer_from``) need
-nothing of this run but its initialization. Seeds are independent. The plan hands out the units whose inputs exist (:meth:`LotteryPlan.ready`) and, as
-units finish (:meth:`LotteryPlan.complete`), computes the masks they unlock. Everything it knows is
+nothing of this run but its initialization. Seeds are independent. The plan hands out the units
+whose inputs exist (:meth:`LotteryPlan.ready`) and, as units finish (:meth:`LotteryPlan.complete`),
+computes the masks they unlock. Everything it knows is
 on disk (a unit is done when its metrics.json exists, a mask when its file does), so a plan built
 over a half-finished folder resumes it.
 """

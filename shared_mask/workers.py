@@ -143,7 +143,8 @@ class RayCluster:
             cause = error.cause if isinstance(error.cause, BaseException) else error
             raise UnitFailed(unit, f"{type(cause).__name__}: {_first_line(cause)}") from None
         except self.ray.exceptions.RayError as error:
-            raise UnitFailed(unit, f"{type(error).__name__} after {RAY_RETRIES} retries: {_first_line(error)}") from None
+            cause = f"{type(error).__name__} after {RAY_RETRIES} retries: {_first_line(error)}"
+            raise UnitFailed(unit, cause) from None
 
     def close(self) -> None:
         if self._owns and self.ray.is_initialized():

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 
 import shared_mask as sm
-from shared_mask.options import add_dataclass_options, add_lottery_options, dataclass_from_args, lottery_config_from_args
+from shared_mask.options import (add_dataclass_options, add_lottery_options, dataclass_from_args,
+                                 lottery_config_from_args)
 
 
 @dataclass
