@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import os
+import pickle
 import re
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -33,13 +35,48 @@ def last_checkpoints(save_dir: str | os.PathLike, k: int) -> list[Path]:
         if m := _INTERVAL.match(path.name):
             found.append((int(m.group(1)), path))
         elif _EPOCH.match(path.name):
-            found.append((load_checkpoint(path, mmap=True)["optimizer_history"][-1]["num_updates"], path))
+            found.append((checkpoint_updates(path), path))
     if found:
         return [p for _, p in sorted(found, reverse=True)[:k]]
     last = save_dir / "checkpoint_last.pt"
     if not last.is_file():
         raise FileNotFoundError(f"no checkpoint in {save_dir}")
     return [last]
+
+
+def usable_last_checkpoint(save_dir: str | os.PathLike) -> Path | None:
+    """``save_dir``'s checkpoint_last.pt once it can be loaded, else None (training starts over).
+
+    fairseq writes a checkpoint atomically but copies it to checkpoint_last.pt in place, so a run
+    killed during the copy leaves a truncated file. It is replaced by the latest checkpoint that
+    loads: fairseq-train resumed from an earlier point replays the same updates (the plugin makes its
+    resume exact, see :mod:`fairseq_lth.tasks.lottery_task`).
+    """
+    save_dir = Path(save_dir)
+    last = save_dir / "checkpoint_last.pt"
+    if not last.exists() or _loads(last):
+        return last if last.exists() else None
+    intact = [(checkpoint_updates(p), p) for p in save_dir.glob("checkpoint*.pt")
+              if p != last and (_INTERVAL.match(p.name) or _EPOCH.match(p.name)) and _loads(p)]
+    if not intact:
+        last.unlink()
+        return None
+    source = max(intact)[1]
+    atomic_write(last, lambda tmp: shutil.copyfile(source, tmp))
+    return last
+
+
+def _loads(path: Path) -> bool:
+    try:
+        load_checkpoint(path, mmap=True)
+        return True
+    except (RuntimeError, EOFError, pickle.UnpicklingError):  # a truncated or empty file
+        return False
+
+
+def checkpoint_updates(path: Path) -> int:
+    """The number of updates a fairseq checkpoint was saved after."""
+    return load_checkpoint(path, mmap=True)["optimizer_history"][-1]["num_updates"]
 
 
 def model_checkpoint(path: str | os.PathLike, out: str | os.PathLike) -> Path:

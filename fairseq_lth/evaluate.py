@@ -59,15 +59,17 @@ def generate(data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, log: Pat
            "--remove-bpe", cfg.remove_bpe]
     if cfg.cpu:
         cmd.append("--cpu")
-    out = run_logged(cmd, log)
     hyps, refs = {}, {}
-    for line in out.splitlines():
+
+    def collect(line: str) -> None:
         if line.startswith("H-"):
             key, _, text = line.split("\t", 2)
             hyps[int(key[2:])] = text
         elif line.startswith("T-"):
             key, text = (line.split("\t", 1) + [""])[:2]
             refs[int(key[2:])] = text
+
+    run_logged("fairseq-generate", cmd, log, on_line=collect)
     if hyps.keys() != refs.keys() or len(refs) != expected:
         raise RuntimeError(f"fairseq-generate translated {len(hyps)} of the {expected} sentences of "
                            f"{cfg.subset}; see {log}")

@@ -65,7 +65,7 @@ def log_perplexity(data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, 
         cmd.append("--add-bos-token")
     if cfg.cpu:
         cmd.append("--cpu")
-    run_logged(cmd, log)
+    run_logged("fairseq-eval-lm", cmd, log)
     out = log.read_text()  # fairseq logs to stdout or stderr, depending on the logging set-up
     loss, count = _RESULT.search(out), _COUNT.search(out)
     if loss is None or count is None or int(count.group(1).replace(",", "")) != expected:

@@ -10,12 +10,16 @@ the save dir and the lottery options. Per seed it writes W_0 as a fairseq checkp
 trains the dense network (capturing rewind.pt at the rewind point), then per level computes the
 mask from the previous winning ticket's final weights with shared_mask and trains each ticket from
 rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.evaluate`) or by test log
-perplexity (language modeling, :mod:`fairseq_lth.evaluate_lm`). Rerunning resumes: finished units
-are skipped and an interrupted fairseq-train resumes from its checkpoint_last.pt.
+perplexity (language modeling, :mod:`fairseq_lth.evaluate_lm`).
+
+The whole command is checked before the run folder is touched (:mod:`fairseq_lth.train_args`).
+Rerunning resumes, and a resumed unit ends exactly as an uninterrupted one: fairseq-train resumes
+from its checkpoint_last.pt (see :class:`FairseqTrainer.train` for the steps of a unit).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from dataclasses import asdict, dataclass
@@ -23,22 +27,24 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-from fairseq import models, options, tasks
-from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+from fairseq import models
 from omegaconf import OmegaConf
 from torch import nn
 
 import shared_mask as sm
-from shared_mask.files import atomic_write
-from shared_mask.options import (HelpFormatter, add_lottery_options, import_extensions, lottery_config_from_args,
-                                 run_command, workers_from_args)
+from shared_mask.files import atomic_write, write_json
+from shared_mask.options import (ArgumentParser, HelpFormatter, add_lottery_options, import_extensions,
+                                 lottery_config_from_args, run_command, workers_from_args)
 
 from . import evaluate as ev
 from . import evaluate_lm
 from .checkpoint_compat import load_checkpoint
-from .checkpoints import model_checkpoint
+from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import add_scoring_options, scoring_config
+from .train_args import check_train_args, parse_train_args, quiet
+from .unit_lock import unit_lock
+from .unit_progress import UnitProgress
 
 
 @dataclass(frozen=True)
@@ -59,28 +65,29 @@ TASKS = {
                                           "fairseq-preprocess --only-source"),
 }
 SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]
-# Options the driver sets itself for every unit.
-_RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
-             "--tensorboard-logdir", "--lth-")
+SCORES = "scores.json"  # a unit's metrics, saved before its checkpoints are deleted
 
 
 class FairseqTrainer(sm.Trainer):
-    """Runs each lottery unit as a fairseq-train subprocess; builds models in-process for masks."""
+    """Runs each lottery unit as a fairseq-train subprocess; builds models in-process for masks.
+
+    Building it checks the whole fairseq side of the command (:mod:`fairseq_lth.train_args`): the data,
+    the fairseq-train arguments, the model, the optimizer, the subsets read and the ``rewind`` point.
+    """
 
     suffix = ".pt"
 
     def __init__(self, data: str, train_args: list[str], scope: str, evaluation, keep_checkpoints: bool = False,
-                 task: str = "lottery_translation", extensions: list[str] = ()):
+                 task: str = "lottery_translation", extensions: list[str] = (), rewind: str | None = None,
+                 progress: bool = True):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         kind = TASKS[task]
         if not isinstance(evaluation, kind.eval_config):
             raise TypeError(f"--task {task} is scored with a {kind.eval_config.__name__}, "
                             f"got a {type(evaluation).__name__}")
-        bad = [a for a in train_args if a.startswith(_RESERVED)]
-        if bad:
-            raise ValueError(f"the driver sets these options itself; remove them from the fairseq-train "
-                             f"arguments: {' '.join(bad)}")
+        if not Path(data).is_dir():
+            raise FileNotFoundError(f"--data {data}: no such directory")
         if not list(Path(data).glob(kind.dictionaries)):
             raise FileNotFoundError(f"{data} is not a binarized fairseq data directory for --task {task} "
                                     f"(no {kind.dictionaries}; make one with {kind.preprocess})")
@@ -91,7 +98,15 @@ class FairseqTrainer(sm.Trainer):
         self.evaluation = evaluation
         self.keep_checkpoints = keep_checkpoints
         self.extensions = list(extensions)  # modules registering ticket kinds, imported by fairseq-train too
+        self.progress = progress
         self._cfg = self._task = None
+        cfg, fairseq_task = self._setup()
+        try:
+            self.build_model(0)
+        except (ValueError, AssertionError) as error:
+            raise ValueError(f"the fairseq-train arguments build no model: {error}") from None
+        check_train_args(cfg, fairseq_task, None if rewind is None else sm.parse_step(rewind),
+                         {evaluation.subset: "the scoring subset (--gen-subset)"})
 
     def __getstate__(self) -> dict:
         """Sent to Ray workers without fairseq's task and config, which each process builds again."""
@@ -106,18 +121,14 @@ class FairseqTrainer(sm.Trainer):
     def _setup(self):
         """fairseq's config and task for the training arguments (dictionaries loaded once)."""
         if self._task is None:
-            parser = options.get_training_parser()
-            args = options.parse_args_and_arch(parser, [self.data, "--user-dir", PLUGIN_DIR, "--task", self.task,
-                                                        "--lth-scope", self.scope, *self.train_args])
-            self._cfg = convert_namespace_to_omegaconf(args)
-            self._task = tasks.setup_task(self._cfg.task)
+            self._cfg, self._task = parse_train_args(self.data, self.task, self.scope, self.train_args)
         return self._cfg, self._task
 
     def build_model(self, seed: int) -> nn.Module:
         """fairseq's model with its own initialization, deterministic in ``seed`` (as the random_reinit
         ticket of the plugin draws it)."""
         cfg, task = self._setup()
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=[]), quiet():
             torch.manual_seed(seed)
             return models.build_model(cfg.model, task)
 
@@ -163,17 +174,44 @@ class FairseqTrainer(sm.Trainer):
         return cmd
 
     def train(self, unit: sm.Unit) -> dict[str, float]:
+        """Train, score and clean up one unit, each step skipped when a file says it is done, so that a rerun
+        after a kill at any moment ends exactly as an uninterrupted run:
+
+        1. fairseq-train, unless final.pt exists (training finished: fairseq-train resumed at
+           --max-update would make one more update); it resumes from checkpoint_last.pt, and
+           final.pt is written as soon as it ends;
+        2. scoring from the kept checkpoints, unless scores.json holds the scores;
+        3. the checkpoints are deleted (unless kept) once the scores are saved.
+
+        The unit's lock (:mod:`fairseq_lth.unit_lock`) keeps a leftover fairseq-train out of a rerun.
+        """
         save_dir = unit.dir / "checkpoints"
-        run_logged(self.train_command(unit), unit.dir / "train.log")
-        model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
-        metrics = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
-        if not self.keep_checkpoints:
-            shutil.rmtree(save_dir)
+        cfg, _ = self._setup()
+        with unit_lock(unit.dir) as lock, UnitProgress(unit, cfg.optimization.max_update, cfg.optimization.max_epoch,
+                                                       self.progress) as progress:
+            if not unit.final_path.exists():
+                last = usable_last_checkpoint(save_dir)
+                if last is None or not self._finished(last):
+                    run_logged("fairseq-train", self.train_command(unit), unit.dir / "train.log",
+                               on_line=progress.line, append=True, pass_fds=(lock,))
+                model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
+            if not (unit.dir / SCORES).exists():
+                progress.scoring()
+                scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
+                write_json(unit.dir / SCORES, scores)
+            metrics = json.loads((unit.dir / SCORES).read_text())
+            if not self.keep_checkpoints:
+                shutil.rmtree(save_dir, ignore_errors=True)
         return metrics
+
+    def _finished(self, checkpoint: Path) -> bool:
+        """Whether ``checkpoint`` is at --max-update (the end of training that fairseq does not see on resume)."""
+        max_update = self._setup()[0].optimization.max_update
+        return max_update > 0 and checkpoint_updates(checkpoint) >= max_update
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="fairseq-lth-imp", description="Lottery tickets (IMP) for fairseq translation and language models.",
         epilog="Arguments after -- go to fairseq-train (model, optimizer, schedule, checkpoint interval).",
         formatter_class=HelpFormatter)
@@ -202,7 +240,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         parser.error(f"{e} (--task {args.task})")
     config = lottery_config_from_args(args, rewind=kind.rewind)
     trainer = FairseqTrainer(args.data, train_args, config.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
-                             task=args.task, extensions=extensions)
+                             task=args.task, extensions=extensions, rewind=config.rewind,
+                             progress=not args.no_progress)
     results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress,
                              workers=workers_from_args(args))
     print(results.read_text(), end="")

@@ -1,7 +1,9 @@
-"""The lottery side of every plugin task: fairseq's task callbacks routed to :class:`LotteryHooks`."""
+"""The lottery side of every plugin task: fairseq's task callbacks routed to :class:`LotteryHooks`, and
+what makes a resumed fairseq-train replay exactly the updates of an uninterrupted one."""
 from fairseq import models
 
 from ..hooks import LotteryHooks
+from ..loss_scale import load_scaler_state, scaler_state
 from ..rewind import RewindPoint
 
 
@@ -17,6 +19,8 @@ class LotteryTask:
     def __init__(self, cfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)
         self.lottery = LotteryHooks(cfg, self.default_rewind)
+        self._optimizer = None
+        self._resumed_scaler: dict = {}
 
     def build_model(self, cfg, from_checkpoint=False):
         model = super().build_model(cfg, from_checkpoint)
@@ -24,11 +28,35 @@ class LotteryTask:
             self.lottery.attach(model, fresh_model=lambda: models.build_model(cfg, self))
         return model
 
+    def get_batch_iterator(self, dataset, *args, epoch=1, disable_iterator_cache=False,
+                           update_epoch_batch_itr=False, **kwargs):
+        """fairseq's iterator, with the batches of a run drawn as in epoch 1 wherever it resumes.
+
+        fairseq draws a dataset's batches once per run, seeded with the epoch the run starts in, and
+        only shuffles their order in later epochs; a run resumed in epoch 2 would train on other batches
+        than the uninterrupted run. fairseq then moves the iterator to the checkpoint's epoch and
+        position. Iterators that fairseq rebuilds every epoch are left as they are.
+        """
+        drawn_once = not (disable_iterator_cache or update_epoch_batch_itr) and self.can_reuse_epoch_itr(dataset)
+        return super().get_batch_iterator(dataset, *args, epoch=1 if drawn_once else epoch,
+                                          disable_iterator_cache=disable_iterator_cache,
+                                          update_epoch_batch_itr=update_epoch_batch_itr, **kwargs)
+
+    def get_checkpoint_dict(self):
+        """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.loss_scale`)."""
+        return {type(self).__name__: {"loss_scaler": scaler_state(self._optimizer)}}
+
+    def set_checkpoint_dict(self, state):
+        self._resumed_scaler = state.get("loss_scaler", {})
+
     def begin_epoch(self, epoch, model):
         super().begin_epoch(epoch, model)
         self.lottery.begin_epoch(epoch)
 
     def train_step(self, sample, model, criterion, optimizer, update_num, ignore_grad=False):
+        if optimizer is not self._optimizer:
+            self._optimizer = optimizer
+            load_scaler_state(optimizer, self._resumed_scaler)
         self.lottery.before_train_step(optimizer, update_num)
         result = super().train_step(sample, model, criterion, optimizer, update_num, ignore_grad)
         self.lottery.after_backward()

@@ -203,9 +203,14 @@ def test_rerun_skips_finished_units_and_redoes_an_interrupted_one(lm_data, lotte
     done = {p: p.stat().st_mtime_ns for p in seed.glob("level_*/*/metrics.json")}
     masks = {p: p.read_bytes() for p in seed.glob("level_*/mask.safetensors")}
     interrupted = seed / "level_02" / "random_reinit"
-    (interrupted / "metrics.json").unlink()
+    metrics = json.loads((interrupted / "metrics.json").read_text())["metrics"]
+    weights = load_checkpoint(interrupted / "final.pt")["model"]
+    for name in ("final.pt", "scores.json", "metrics.json"):  # as if killed as fairseq-train ended
+        (interrupted / name).unlink()
     run_imp(lm_data, lottery)
-    assert (interrupted / "metrics.json").is_file()
+    assert json.loads((interrupted / "metrics.json").read_text())["metrics"] == metrics
+    resumed = load_checkpoint(interrupted / "final.pt")["model"]
+    assert all(torch.equal(resumed[name], tensor) for name, tensor in weights.items())
     assert "resuming" in (interrupted / "train.log").read_text()  # from its own kept checkpoint_last.pt
     assert all(p.stat().st_mtime_ns == t for p, t in done.items() if p.parent != interrupted)
     assert all(p.read_bytes() == b for p, b in masks.items())

@@ -1,0 +1,55 @@
+"""A progress bar per fairseq unit, read from fairseq-train's log lines as they come.
+
+It shows the updates done of --max-update (or of --max-epoch epochs, once the first line says how
+many updates an epoch has) and the latest training loss, and starts where a resumed run starts.
+"""
+from __future__ import annotations
+
+import re
+
+import shared_mask as sm
+from tqdm.auto import tqdm
+
+_TRAIN = re.compile(r"\| train(_inner)? \|")  # fairseq's training-log lines (simple and json formats)
+_UPDATES = re.compile(r"num_updates\W+(\d+)")
+_LOSS = re.compile(r"(?<![\w])loss\W+(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)")
+_PER_EPOCH = re.compile(r"epoch \d+:\s+\d+ / (\d+)")
+_LOADED = re.compile(r"Loaded checkpoint .* @ (\d+) updates\)")
+
+
+class UnitProgress:
+    """The bar of ``unit`` (``leave=False``; ``enabled=False`` shows nothing); :meth:`line` reads one line."""
+
+    def __init__(self, unit: sm.Unit, max_update: int, max_epoch: int, enabled: bool):
+        self.bar = tqdm(total=max_update or None, desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
+                        unit="update", leave=False, disable=not enabled)
+        self.max_epoch = max_epoch
+
+    def __enter__(self) -> "UnitProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.bar.close()
+
+    def line(self, text: str) -> None:
+        """Advance to the update count of a fairseq-train log line, with its loss."""
+        loaded = _LOADED.search(text)
+        if loaded:
+            self._at(int(loaded.group(1)))
+        if not _TRAIN.search(text):
+            return
+        per_epoch = _PER_EPOCH.search(text)
+        if self.bar.total is None and self.max_epoch and per_epoch:
+            self.bar.total = self.max_epoch * int(per_epoch.group(1))
+        loss = _LOSS.search(text)
+        if loss:
+            self.bar.set_postfix_str(f"loss {loss.group(1)}", refresh=False)
+        updates = _UPDATES.search(text)
+        if updates:
+            self._at(int(updates.group(1)))
+
+    def scoring(self) -> None:
+        self.bar.set_postfix_str("scoring")
+
+    def _at(self, updates: int) -> None:
+        self.bar.update(updates - self.bar.n)
