@@ -42,6 +42,7 @@ from .checkpoint_compat import load_checkpoint
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import add_scoring_options, scoring_config
+from .ticket_start import start_checkpoint
 from .train_args import check_train_args, parse_train_args, quiet
 from .unit_lock import unit_lock
 from .unit_progress import UnitProgress
@@ -149,8 +150,11 @@ class FairseqTrainer(sm.Trainer):
         }
         atomic_write(path, lambda tmp: torch.save(state, tmp))
 
+    def read_state(self, path: Path) -> dict:
+        return load_checkpoint(path)["model"]
+
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
-        model.load_state_dict(load_checkpoint(path)["model"], strict=True)
+        model.load_state_dict(self.read_state(path), strict=True)
         return model
 
     def train_command(self, unit: sm.Unit) -> list[str]:
@@ -166,10 +170,11 @@ class FairseqTrainer(sm.Trainer):
                 cmd += ["--lth-rewind-updates" if step.unit == "it" else "--lth-rewind-epochs", str(step.amount),
                         "--lth-rewind-checkpoint", str(unit.rewind_path)]
         else:
-            # The level's mask: the plugin derives the ticket's own (random_mask's positions) with the same
-            # seed, and re-initializes the weights of kinds that start fresh.
-            start = unit.init_path if sm.ticket_kind(unit.ticket).start is sm.Start.INIT else unit.rewind_path
-            cmd += ["--continue-once", str(start), "--lth-mask", str(unit.dir.parent / "mask.safetensors"),
+            # The level's mask (a transferred ticket's: the source's, fitted): the plugin derives the ticket's
+            # own (random_mask's positions) with the same seed, and re-initializes kinds that start fresh.
+            mask = "transfer_mask" if sm.ticket_kind(unit.ticket).transferred else "mask"
+            cmd += ["--continue-once", str(start_checkpoint(unit)),
+                    "--lth-mask", str(unit.dir.parent / f"{mask}.safetensors"),
                     "--lth-ticket", unit.ticket, "--lth-ticket-seed", str(unit.ticket_seed)]
         return cmd
 

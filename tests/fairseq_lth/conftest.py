@@ -57,10 +57,10 @@ def optimizer_moments(state, builder):
             for i, s in state["last_optimizer_state"]["state"].items()}
 
 
-def write_corpus(folder: Path, n_train: int = 400, seed: int = 0) -> None:
+def write_corpus(folder: Path, n_train: int = 400, seed: int = 0, vocabulary: int = 40) -> None:
     """Synthetic 'translation': reverse the sentence and upper-case its words."""
     rng = random.Random(seed)
-    words = [f"w{i}" for i in range(40)]
+    words = [f"w{i}" for i in range(vocabulary)]
     for split, n in (("train", n_train), ("valid", 30), ("test", 30)):
         pairs = []
         for _ in range(n):

@@ -1,0 +1,37 @@
+"""The checkpoint a fairseq ticket run starts from (``--continue-once``), as its ticket kind says."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+import shared_mask as sm
+from shared_mask.files import atomic_write
+
+from .checkpoint_compat import load_checkpoint
+
+LR_REWIND_START = "lr_rewind_start.pt"
+
+
+def start_checkpoint(unit: sm.Unit) -> Path:
+    """W_0 (init.pt), the rewind checkpoint (also for kinds the plugin re-initializes after loading),
+    or, for learning-rate rewinding, the rewind checkpoint carrying the pruned trained weights."""
+    start = sm.ticket_kind(unit.ticket).start
+    if start is sm.Start.INIT:
+        return unit.init_path
+    if start is sm.Start.FINAL:
+        return lr_rewind_checkpoint(unit.rewind_path, unit.source_path, unit.dir / LR_REWIND_START)
+    return unit.rewind_path
+
+
+def lr_rewind_checkpoint(rewind: Path, trained: Path, out: Path) -> Path:
+    """``rewind`` with ``trained``'s model weights and a fresh optimizer state (no Adam moments: they
+    belonged to other weights). The learning-rate scheduler, the update count, the data iterator's
+    position and the loss scale stay the rewind point's, so the run replays the schedule from there."""
+    if not out.exists():
+        state = load_checkpoint(rewind)
+        state["model"] = load_checkpoint(trained)["model"]
+        if state.get("last_optimizer_state"):
+            state["last_optimizer_state"]["state"] = {}  # optimizers create per-parameter state lazily
+        atomic_write(out, lambda tmp: torch.save(state, tmp))
+    return out
