@@ -6,6 +6,9 @@
 #   RUNS/wikitext2_lstm            late rewinding to the end of epoch 1; winning vs random tickets
 #   RUNS/wikitext2_lstm_rewind0    ablation: no late rewinding (reset to the initial weights)
 #   RUNS/wikitext2_lstm_oneshot    ablation: one-shot pruning of the dense network to each level's density
+# and, with RUNS_TO_DO="lr_rewinding lr_chain", the learning-rate rewinding ablation (beyond the paper):
+#   RUNS/wikitext2_lstm_lr_rewinding  winning, lr_rewind and random_reinit tickets on the winning chain
+#   RUNS/wikitext2_lstm_lr_chain      the chain follows the lr-rewound tickets
 # Then: lth-report RUNS/wikitext2_lstm RUNS/wikitext2_lstm_rewind0 RUNS/wikitext2_lstm_oneshot --compare --out report/
 # usage: recipes/wikitext2/lottery_lstm.sh
 #   environment: DATA (default data/wikitext2/bin), RUNS (runs), SEEDS ("0 1 2"), LEVELS (20),
@@ -32,18 +35,22 @@ train_args=(--arch lottery_lstm_wikitext2 --tokens-per-sample 50 --sample-break-
     --optimizer adam --adam-betas '(0.9, 0.999)' --adam-eps 1e-3 --lr 1e-3 --lr-scheduler fixed
     --max-epoch 10 --save-interval 1 --no-epoch-checkpoints --log-interval 100 "${cpu[@]}" ${EXTRA_ARGS:-})
 
-lottery() {  # NAME REWIND SCHEDULE TICKETS...
-    local name=$1 rewind=$2 schedule=$3
-    shift 3
+lottery() {  # NAME REWIND SCHEDULE CHAIN TICKETS...
+    local name=$1 rewind=$2 schedule=$3 chain=$4
+    shift 4
     fairseq-lth-imp --task lottery_language_modeling --data "$DATA" --out "$RUNS/$name" \
-        --levels "${LEVELS:-20}" --rate 0.2 --seeds ${SEEDS:-0 1 2} --tickets "$@" --scope all \
+        --levels "${LEVELS:-20}" --rate 0.2 --seeds ${SEEDS:-0 1 2} --tickets "$@" --chain "$chain" --scope all \
         --rewind "$rewind" --schedule "$schedule" --average-last 1 "${cpu[@]}" -- "${train_args[@]}"
 }
 for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
     case $run in
-        main) lottery wikitext2_lstm 1ep iterative $TICKETS ;;
-        rewind0) lottery wikitext2_lstm_rewind0 0 iterative ${ABLATION_TICKETS:-$TICKETS} ;;
-        oneshot) lottery wikitext2_lstm_oneshot 1ep oneshot ${ABLATION_TICKETS:-$TICKETS} ;;
-        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot)" >&2; exit 1 ;;
+        main) lottery wikitext2_lstm 1ep iterative winning $TICKETS ;;
+        rewind0) lottery wikitext2_lstm_rewind0 0 iterative winning ${ABLATION_TICKETS:-$TICKETS} ;;
+        oneshot) lottery wikitext2_lstm_oneshot 1ep oneshot winning ${ABLATION_TICKETS:-$TICKETS} ;;
+        # Learning-rate rewinding (beyond the paper): lr_rewind beside winning on the weight-rewinding
+        # chain, and a chain that follows the lr-rewound tickets; compare with lth-report --compare.
+        lr_rewinding) lottery wikitext2_lstm_lr_rewinding 1ep iterative winning winning lr_rewind random_reinit ;;
+        lr_chain) lottery wikitext2_lstm_lr_chain 1ep iterative lr_rewind lr_rewind random_reinit ;;
+        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain)" >&2; exit 1 ;;
     esac
 done

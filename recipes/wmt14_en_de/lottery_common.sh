@@ -3,7 +3,8 @@
 # pruning scope: all weights (embeddings included) and transformer layers only.
 # Expects: NAME and an array TRAIN_ARGS (the model's fairseq-train options).
 # Environment: DATA (default data/wmt14_en_de/bin), RUNS (default runs), SEEDS (default "0"),
-# LEVELS (20), TICKETS ("winning random_reinit"), SCOPES ("all no_embeddings"),
+# LEVELS (20), TICKETS ("winning random_reinit"), SCOPES ("all no_embeddings"), RUN_NAME (wmt14_NAME: the
+# run folders are RUNS/RUN_NAME_<scope>), IMP_ARGS (more fairseq-lth-imp options, e.g. --workers 2),
 # UPDATE_FREQ (16: Ott et al.'s batch of ~460k tokens on 8 GPUs; use 128 / number of GPUs).
 # fairseq-train uses every visible GPU through its own distributed training.
 # Disk: every unit keeps final.pt, its trained weights (fp32: about 0.25 GB for Base, 0.84 GB for
@@ -14,9 +15,9 @@ set -euo pipefail
 DATA=${DATA:-data/wmt14_en_de/bin}
 RUNS=${RUNS:-runs}
 for scope in ${SCOPES:-all no_embeddings}; do
-    fairseq-lth-imp --data "$DATA" --out "$RUNS/wmt14_${NAME}_${scope}" \
+    fairseq-lth-imp --data "$DATA" --out "$RUNS/${RUN_NAME:-wmt14_$NAME}_${scope}" \
         --levels "${LEVELS:-20}" --rate 0.2 --seeds ${SEEDS:-0} --tickets ${TICKETS:-winning random_reinit} \
-        --rewind 1000it --scope "$scope" --average-last 5 --beam 4 --lenpen 0.6 --compound-split \
+        --rewind 1000it --scope "$scope" --average-last 5 --beam 4 --lenpen 0.6 --compound-split ${IMP_ARGS:-} \
         -- "${TRAIN_ARGS[@]}" \
         --optimizer adam --adam-betas '(0.9, 0.98)' --clip-norm 0.0 \
         --lr-scheduler inverse_sqrt --warmup-updates 4000 --warmup-init-lr 1e-07 \
