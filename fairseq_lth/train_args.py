@@ -60,8 +60,12 @@ def parse_train_args(data: str, task: str, scope: str, train_args: list[str]) ->
 
 
 def check_train_args(cfg: DictConfig, task: tasks.FairseqTask, rewind: Step | None, subsets: dict[str, str]) -> None:
-    """Check the optimizer settings, that the data holds ``subsets`` (name -> what it is for) and the
-    splits fairseq-train reads, and that fairseq-train saves a checkpoint at ``rewind``."""
+    """Check that training ends, the optimizer settings, that the data holds ``subsets`` (name -> what it
+    is for) and the splits fairseq-train reads, and that fairseq-train saves a checkpoint at ``rewind``."""
+    if not (cfg.optimization.max_update or cfg.optimization.max_epoch):
+        raise ValueError("the fairseq-train arguments never end training: give every unit the same budget with "
+                         "--max-update or --max-epoch")
+    _check_finite(cfg)
     _check_optimizer(cfg)
     _check_subsets(cfg, task, subsets)
     if rewind is not None and not rewind.is_zero:
@@ -84,14 +88,15 @@ def _refuse(message: str):
     """fairseq's parser error as a ValueError (argparse would print its usage and exit)."""
     choice = _CHOICE.search(message)
     if choice:
-        given, known = choice.group(1), re.findall(r"'([^']*)'", choice.group(2))
+        given, known = choice.group(1), [c.strip("'") for c in choice.group(2).split(", ")]
         close = difflib.get_close_matches(given, known, n=3)
         message = message[: choice.start()] + f"invalid choice: {given!r}" + (
             f" (did you mean {' or '.join(close)}?)" if close else f" ({len(known)} choices)")
     raise ValueError(f"fairseq-train arguments: {message}")
 
 
-def _check_optimizer(cfg: DictConfig) -> None:
+def _check_finite(cfg: DictConfig) -> None:
+    """NaN and infinity pass fairseq's parser for most numbers, and comparisons such as ``lr < 0``."""
     for group in ("optimization", "optimizer", "lr_scheduler", "criterion", "model"):
         settings = cfg[group]
         settings = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else \
@@ -99,6 +104,11 @@ def _check_optimizer(cfg: DictConfig) -> None:
         for name, value in settings.items():
             if any(isinstance(v, float) and not math.isfinite(v) for v in _values(value)):
                 raise ValueError(f"--{name.replace('_', '-')} {value}: expected finite numbers")
+
+
+def _check_optimizer(cfg: DictConfig) -> None:
+    """Build the optimizer and its schedule as fairseq-train does; torch's ranges for the settings it is
+    built with (fairseq's own Adam accepts a negative eps, for one)."""
     if cfg.optimizer is None:
         raise ValueError("the fairseq-train arguments name no optimizer: add --optimizer, e.g. --optimizer adam")
     name = cfg.optimizer._name
@@ -106,7 +116,7 @@ def _check_optimizer(cfg: DictConfig) -> None:
         with quiet():
             optimizer = optim.build_optimizer(cfg.optimizer, [torch.nn.Parameter(torch.zeros(1))])
             lr_scheduler.build_lr_scheduler(cfg.lr_scheduler, optimizer)
-    except (ValueError, SyntaxError, NameError, TypeError) as error:  # e.g. --adam-betas "(0.9,"
+    except (ValueError, AssertionError, SyntaxError, NameError, TypeError) as error:  # --adam-betas "(0.9,"
         raise ValueError(f"--optimizer {name}: {type(error).__name__}: {error}") from None
     for key, value in optimizer.optimizer_config.items():
         low, high = _RANGES.get(key, (-math.inf, math.inf))

@@ -55,6 +55,7 @@ def snapshot(folder):
     ("--clip-norm inf", "--clip-norm inf: expected finite numbers"),
     ("--adam-eps=-1", "--optimizer adam: its eps must be >= 0, got -1.0"),
     ("--adam-betas", "--optimizer adam: its betas must be in [0, 1), got (0.9, 1.5)"),
+    ("no end of training", "never end training: give every unit the same budget with --max-update or --max-epoch"),
     ("rewind between saves", "--rewind 3it: the rewind point is update 3, but --save-interval-updates 2"),
     ("rewind after training", "--rewind 8it: the dense run ends at --max-update 8, before the rewind point"),
 ])
@@ -83,6 +84,7 @@ def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, cas
         "--clip-norm inf": argv(data, out, train=[*MODEL_ARGS, "--clip-norm", "inf"]),
         "--adam-eps=-1": argv(data, out, train=[*MODEL_ARGS, "--adam-eps=-1"]),
         "--adam-betas": argv(data, out, train=[*MODEL_ARGS, "--adam-betas", "(0.9, 1.5)"]),
+        "no end of training": argv(data, out, "--rewind", "0", train=[*MODEL_ARGS, "--max-update", "0"]),
         "rewind between saves": argv(data, out, "--rewind", "3it"),
         "rewind after training": argv(data, out, "--rewind", "8it"),
     }[case]

@@ -54,7 +54,7 @@ def kill_when(data, out, *files: str) -> None:
             time.sleep(0.02)
         driver.kill()
         driver.wait()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20  # a fairseq program's data-loading workers notice within 5 s
         while processes_naming(out) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not processes_naming(out), f"a child of the driver killed at {name} survived"
