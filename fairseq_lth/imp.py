@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import shutil
 import sys
 from dataclasses import asdict, dataclass
@@ -253,6 +254,9 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # The driver shows its progress and one line per unit; fairseq's info logs belong in the units' logs
+    # (fairseq installs a root handler at the info level when imported).
+    logging.getLogger().setLevel(logging.WARNING)
     parser = build_parser()
     run_command(parser, lambda: run(parser, sys.argv[1:] if argv is None else argv))
 

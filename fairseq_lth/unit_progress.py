@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 _TRAIN = re.compile(r"\| train(_inner)? \|")  # fairseq's training-log lines (simple and json formats)
 _UPDATES = re.compile(r"num_updates\W+(\d+)")
 _LOSS = re.compile(r"(?<![\w])loss\W+(-?[\d.]+(?:e[-+]?\d+)?|nan|inf)")
-_PER_EPOCH = re.compile(r"epoch \d+:\s+\d+ / (\d+)")
+_PER_EPOCH = re.compile(r"grouped total_num_itrs = (\d+)")  # logged as each epoch starts
 _LOADED = re.compile(r"Loaded checkpoint .* @ (\d+) updates\)")
 
 
@@ -33,14 +33,14 @@ class UnitProgress:
 
     def line(self, text: str) -> None:
         """Advance to the update count of a fairseq-train log line, with its loss."""
-        loaded = _LOADED.search(text)
+        loaded, per_epoch = _LOADED.search(text), _PER_EPOCH.search(text)
         if loaded:
             self._at(int(loaded.group(1)))
+        if per_epoch and self.bar.total is None and self.max_epoch:
+            self.bar.total = self.max_epoch * int(per_epoch.group(1))
+            self.bar.refresh()
         if not _TRAIN.search(text):
             return
-        per_epoch = _PER_EPOCH.search(text)
-        if self.bar.total is None and self.max_epoch and per_epoch:
-            self.bar.total = self.max_epoch * int(per_epoch.group(1))
         loss = _LOSS.search(text)
         if loss:
             self.bar.set_postfix_str(f"loss {loss.group(1)}", refresh=False)

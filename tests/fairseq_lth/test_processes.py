@@ -108,6 +108,7 @@ def test_a_unit_stays_locked_while_its_owner_or_the_program_it_started_lives(tmp
 
 LINES = """\
 2026-11-27 21:13:40 | INFO | fairseq.trainer | Loaded checkpoint RUN/rewind.pt (epoch 1 @ 4 updates)
+2026-11-27 21:13:40 | INFO | fairseq.data.iterators | grouped total_num_itrs = 7
 2026-11-27 21:13:43 | INFO | train_inner | epoch 001:      5 / 7 loss=7.389, ppl=167.66, num_updates=5, lr=0.0001
 2026-11-27 21:13:44 | INFO | valid | epoch 001 | valid on 'valid' subset | loss 9.5 | num_updates 5
 2026-11-27 21:13:45 | INFO | train | epoch 001 | loss 7.195 | nll_loss 3 | ppl 146.5 | num_updates 7 | lr 0.0007
@@ -122,5 +123,5 @@ def test_the_progress_bar_follows_fairseq_trains_log_lines(max_update, max_epoch
         for line in LINES:
             progress.line(line)
             seen.append((progress.bar.n, progress.bar.postfix))
-        assert seen == [(4, None), (5, "loss 7.389"), (5, "loss 7.389"), (7, "loss 7.195")]
+        assert seen == [(4, None), (4, None), (5, "loss 7.389"), (5, "loss 7.389"), (7, "loss 7.195")]
         assert progress.bar.total == total
