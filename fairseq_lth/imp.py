@@ -44,7 +44,7 @@ from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_check
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import add_scoring_options, scoring_config
 from .ticket_start import start_checkpoint
-from .train_args import check_train_args, parse_train_args, quiet
+from .train_args import check_train_args, parse_train_args, quiet, reserved_args
 from .unit_lock import unit_lock
 from .unit_progress import UnitProgress
 
@@ -73,21 +73,20 @@ SCORES = "scores.json"  # a unit's metrics, saved before its checkpoints are del
 class FairseqTrainer(sm.Trainer):
     """Runs each lottery unit as a fairseq-train subprocess; builds models in-process for masks.
 
-    Building it checks the whole fairseq side of the command (:mod:`fairseq_lth.train_args`): the data,
-    the fairseq-train arguments, the model, the optimizer, the subsets read and the ``rewind`` point.
+    :meth:`check` checks the fairseq side of a lottery before its run folder is touched.
     """
 
     suffix = ".pt"
 
     def __init__(self, data: str, train_args: list[str], scope: str, evaluation, keep_checkpoints: bool = False,
-                 task: str = "lottery_translation", extensions: list[str] = (), rewind: str | None = None,
-                 progress: bool = True):
+                 task: str = "lottery_translation", extensions: list[str] = (), progress: bool = True):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         kind = TASKS[task]
         if not isinstance(evaluation, kind.eval_config):
             raise TypeError(f"--task {task} is scored with a {kind.eval_config.__name__}, "
                             f"got a {type(evaluation).__name__}")
+        reserved_args(train_args)
         if not Path(data).is_dir():
             raise FileNotFoundError(f"--data {data}: no such directory")
         if not list(Path(data).glob(kind.dictionaries)):
@@ -102,13 +101,18 @@ class FairseqTrainer(sm.Trainer):
         self.extensions = list(extensions)  # modules registering ticket kinds, imported by fairseq-train too
         self.progress = progress
         self._cfg = self._task = None
+
+    def check(self, rewind: str | None) -> None:
+        """Check what fairseq-train would refuse or fail on, hours into a lottery: the arguments (with
+        fairseq's own parser), the model they build, the optimizer, the data subsets the lottery reads
+        and the ``rewind`` point (see :mod:`fairseq_lth.train_args`)."""
         cfg, fairseq_task = self._setup()
         try:
             self.build_model(0)
         except (ValueError, AssertionError) as error:
             raise ValueError(f"the fairseq-train arguments build no model: {error}") from None
         check_train_args(cfg, fairseq_task, None if rewind is None else sm.parse_step(rewind),
-                         {evaluation.subset: "the scoring subset (--gen-subset)"})
+                         {self.evaluation.subset: "the scoring subset (--gen-subset)"})
 
     def __getstate__(self) -> dict:
         """Sent to Ray workers without fairseq's task and config, which each process builds again."""
@@ -246,8 +250,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         parser.error(f"{e} (--task {args.task})")
     config = lottery_config_from_args(args, rewind=kind.rewind)
     trainer = FairseqTrainer(args.data, train_args, config.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
-                             task=args.task, extensions=extensions, rewind=config.rewind,
-                             progress=not args.no_progress)
+                             task=args.task, extensions=extensions, progress=not args.no_progress)
+    trainer.check(config.rewind)  # before run_lottery claims the run folder
     results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress,
                              workers=workers_from_args(args))
     print(results.read_text(), end="")

@@ -37,12 +37,16 @@ _RANGES = {"lr": (0, math.inf), "eps": (0, math.inf), "weight_decay": (0, math.i
            "betas": (0, 1)}
 
 
-def parse_train_args(data: str, task: str, scope: str, train_args: list[str]) -> tuple[DictConfig, tasks.FairseqTask]:
-    """fairseq's config and task for ``train_args``, as fairseq-train would parse them for a unit."""
+def reserved_args(train_args: list[str]) -> None:
+    """Refuse the options the driver sets itself."""
     reserved = [a for a in train_args if a.startswith(RESERVED)]
     if reserved:
         raise ValueError("the driver sets these options itself; remove them from the fairseq-train arguments "
                          f"(after --): {' '.join(reserved)}")
+
+
+def parse_train_args(data: str, task: str, scope: str, train_args: list[str]) -> tuple[DictConfig, tasks.FairseqTask]:
+    """fairseq's config and task for ``train_args``, as fairseq-train would parse them for a unit."""
     named = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     named.add_argument("--arch", "-a")
     if named.parse_known_args(train_args)[0].arch is None:  # fairseq's parser fails without a message
