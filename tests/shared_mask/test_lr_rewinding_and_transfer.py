@@ -122,3 +122,29 @@ def test_a_wrong_transfer_source_fails_before_anything_is_written(source, tmp_pa
         sm.run_lottery(FourClassTrainer(), config(seeds=[0], levels=1, transfer_from=path.format(source=source)),
                        tmp_path / "target", progress=False)
     assert not (tmp_path / "target").exists()
+
+
+def test_an_interrupted_lr_rewinding_chain_resumes_to_the_same_masks_and_results(tmp_path):
+    settings = dict(seeds=[0], tickets=["lr_rewind", "random_reinit"], chain="lr_rewind")
+    reference = tmp_path / "reference"
+    sm.run_lottery(MLPTrainer(), config(**settings), reference, progress=False)
+    run = tmp_path / "run"
+    with pytest.raises(sm.UnitFailed, match="simulated crash"):
+        sm.run_lottery(CrashesOnce((0, 2, "lr_rewind")), config(**settings), run, progress=False)
+    resumed = MLPTrainer()
+    sm.run_lottery(resumed, config(**settings), run, progress=False)
+    assert resumed.calls[0] == (0, 2, "lr_rewind")
+    for level in (0, 1, 2):
+        assert mask_at(run, 0, level) == mask_at(reference, 0, level)
+    assert (run / "results.csv").read_text() == (reference / "results.csv").read_text()
+
+
+class CrashesOnce(MLPTrainer):
+    def __init__(self, key):
+        super().__init__()
+        self.key = key
+
+    def train(self, unit):
+        if (unit.seed, unit.level, unit.ticket) == self.key:
+            raise RuntimeError("simulated crash")
+        return super().train(unit)
