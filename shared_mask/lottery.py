@@ -135,6 +135,10 @@ class Unit:
     source_path: Path | None = None  # the trained weights the level's mask was pruned from (Start.FINAL)
 
     @property
+    def key(self) -> tuple[int, int, str]:
+        return self.seed, self.level, self.ticket
+
+    @property
     def tb_dir(self) -> Path:
         return self.dir / "tb"
 
@@ -177,11 +181,12 @@ class Trainer(ABC):
         return tensor_file.load(path)[0]
 
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
-        state, _ = tensor_file.load(path)  # a truncated or corrupt file is a ValueError naming it
+        state = self.read_state(path)  # a truncated or corrupt file is a ValueError naming it
         try:
             missing, unexpected = model.load_state_dict(state, strict=False)
         except RuntimeError as error:  # shapes of another model
-            raise ValueError(f"{path} does not fit the model: {str(error).strip().splitlines()[-1].strip()}") from None
+            last_line = str(error).strip().splitlines()[-1].strip()
+            raise ValueError(f"{path} does not fit the model: {last_line}") from None
         tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
         if set(missing) - tied or unexpected:
             raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, "

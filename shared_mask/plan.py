@@ -12,6 +12,7 @@ over a half-finished folder resumes it.
 from __future__ import annotations
 
 import shutil
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -42,11 +43,12 @@ class LotteryPlan:
         self.strategy = PRUNING[config.pruning]
         self.source = transfer_source(config.transfer_from, trainer.suffix) if config.transfer_from else None
         transferred = [(level, t) for level in self.source.levels for t in TRANSFER_TICKETS] if self.source else []
-        # Every unit in the order one worker trains them: seed by seed, level by level.
+        # Every unit in the order one worker trains them: seed by seed, level by level (and its place in it).
         self.keys: list[Key] = [
             key for seed in config.seeds
             for key in [(seed, 0, DENSE)] + [(seed, level, t) for level in range(1, config.levels + 1)
                                              for t in config.tickets] + [(seed, *lt) for lt in transferred]]
+        self.position = {key: i for i, key in enumerate(self.keys)}
         self.done = {key for key in self.keys if (self.unit_dir(key) / "metrics.json").exists()}
         self.issued: set[Key] = set()
         self.masks: dict[tuple[int, int], Mask] = {}
@@ -128,24 +130,31 @@ class LotteryPlan:
     def _transfer_rewind_path(self, seed: int) -> Path:
         return self.out / f"seed_{seed}" / f"transfer_rewind{self.trainer.suffix}"
 
+    @cached_property
+    def _source_rewind(self) -> dict:
+        """The source run's rewind weights, read once per plan (and only when a seed needs fitting)."""
+        return self.trainer.read_state(self.source.rewind_path(self.trainer.suffix))
+
     def _start_transfer(self, seed: int) -> None:
-        """The source's rewind weights and masks fitted to this seed's model (once; then read back)."""
+        """The source's rewind weights and masks fitted to this seed's model (once; then read back), and
+        transfer.json naming the tensors not transferred (the same for every seed: it depends on shapes)."""
         trainer, path = self.trainer, self._transfer_rewind_path(seed)
-        model = trainer.load_weights(self._seed_paths(seed)[0], trainer.build_model(seed))
-        own_init = fit_weights(model, trainer.read_state(self.source.rewind_path(trainer.suffix)))
-        if not path.exists():
+        if not path.exists() or not (self.out / "transfer.json").exists():
+            model = trainer.load_weights(self._seed_paths(seed)[0], trainer.build_model(seed))
+            own_init = fit_weights(model, self._source_rewind)
             trainer.save_weights(model, path)
-        dense = []
+            dense = fit_mask(Mask.load(self.source.mask_path(self.source.levels[0])), self.masks[seed, 0])[1]
+            write_json(self.out / "transfer.json", {"source": self.source.given, "levels": list(self.source.levels),
+                                                    "own_initialization": own_init, "dense": dense})
         for level in self.source.levels:
-            fitted, dense = fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])
-            self.transfer_masks[seed, level] = self._level_mask(seed, level, lambda: fitted, "transfer_mask")
-        write_json(self.out / "transfer.json", {"source": self.source.given, "levels": list(self.source.levels),
-                                                "own_initialization": own_init, "dense": dense})
+            self.transfer_masks[seed, level] = self._level_mask(
+                seed, level, lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
+                "transfer_mask")
 
     def _check_rewind(self, seed: int) -> None:
         if (seed, 0, DENSE) in self.done and not self._seed_paths(seed)[1].exists():
             raise ValueError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
-                               "train longer or rewind earlier")
+                             "train longer or rewind earlier")
 
     def _dense_mask(self, seed: int) -> Mask:
         config, model = self.config, self.trainer.build_model(seed)

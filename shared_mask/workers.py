@@ -196,9 +196,8 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
     from .lottery import write_results
 
     def priority(job: int, unit) -> tuple:
-        key = (unit.seed, unit.level, unit.ticket)
-        order = (job, plans[job].keys.index(key))
-        return order if executor.capacity == 1 else (-plans[job].remaining_chain(key), *order)
+        order = (job, plans[job].position[unit.key])
+        return order if executor.capacity == 1 else (-plans[job].remaining_chain(unit.key), *order)
 
     total = sum(len(plan.keys) for plan in plans)
     queue, running, failure = [], 0, None
@@ -222,7 +221,7 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
                 failure = failure or error
                 continue
             running -= 1
-            plans[job].complete((unit.seed, unit.level, unit.ticket))
+            plans[job].complete(unit.key)
             write_results(plans[job].out)
             summary = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items())
             prefix = f"{plans[job].out.name}: " if len(plans) > 1 else ""
