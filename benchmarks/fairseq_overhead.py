@@ -107,12 +107,11 @@ def enforcement_seconds(model, mask: sm.Mask, repeats: int = 50) -> float:
     """Mean time of the plugin's per-update mask work: gradients masked, then weights re-zeroed."""
     for p in model.parameters():
         p.grad = torch.randn_like(p)
-    guard = sm.enforce(model, mask)
-    guard.remove()  # called explicitly, as the plugin's train_step and optimizer_step do
+    masker = sm.Masker(model, mask)  # called explicitly, as the plugin's train_step and optimizer_step do
     start = time.perf_counter()
     for _ in range(repeats):
-        guard.mask_grads_()
-        guard.zero_weights_()
+        masker.mask_grads_()
+        masker.zero_weights_()
     return (time.perf_counter() - start) / repeats
 
 

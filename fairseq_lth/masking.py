@@ -27,9 +27,8 @@ class MaskEnforcer:
         self.model = model
         self.mask = mask
         self.optimizer = None
-        self._guard: sm.MaskGuard | None = None
+        self._masker = sm.Masker(model, mask)
         self._master: _MasterCopy | None = None
-        self._state_dirty = True
 
     @torch.no_grad()
     def bind(self, optimizer, refresh_master: bool = False) -> None:
@@ -38,39 +37,34 @@ class MaskEnforcer:
         ``refresh_master`` copies the model's weights into the fp32 master copy first (needed
         after the model's weights were replaced, e.g. by a random re-initialization).
         """
-        if self._guard is not None:
-            self._guard.remove()
-        master = _MasterCopy.of(optimizer, self.model, self.mask)
-        # The guard's own hooks are removed: every call is made explicitly by the task (see above).
-        self._guard = sm.enforce(self.model, self.mask, None if master else optimizer.optimizer)
-        self._guard.remove()
-        self._master = master
-        if master is not None:
+        self._master = _MasterCopy.of(optimizer, self.model, self.mask)
+        self._masker.zero_weights_()
+        if self._master is not None:
             if refresh_master:
-                master.copy_from_model_()
-            master.zero_weights_()
+                self._master.copy_from_model_()
+            self._master.zero_weights_()
         self.optimizer = optimizer
         self.zero_optimizer_state_()
 
     def mask_grads_(self) -> None:
-        self._guard.mask_grads_()
+        self._masker.mask_grads_()
 
     @torch.no_grad()
     def after_step_(self) -> None:
         if self._master is not None:
             self._master.zero_weights_()
-        self._guard.zero_weights_()
-        # Masked gradients keep zero moments at zero, so the optimizer state only needs cleaning
-        # after its lazy creation on the first step (and at bind time, i.e. after a load).
-        if self._state_dirty:
+        self._masker.zero_weights_()
+        if self._masker.state_dirty:
             self.zero_optimizer_state_()
 
     def zero_optimizer_state_(self) -> None:
+        """Zero the optimizer state at pruned entries: the master copy's, or the model parameters'."""
+        torch_optimizer = self.optimizer.optimizer
         if self._master is not None:
             self._master.zero_state_()
+            self._masker.state_cleaned(torch_optimizer)
         else:
-            self._guard.zero_optimizer_state_()
-        self._state_dirty = not any(self.optimizer.optimizer.state.values())
+            self._masker.zero_state_(torch_optimizer)
 
 
 class _MasterCopy:

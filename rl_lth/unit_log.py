@@ -17,8 +17,8 @@ class UnitLog:
     is redone)."""
 
     def __init__(self, unit: sm.Unit, batches: int, score_name: str, progress: bool):
-        shutil.rmtree(unit.tb_dir, ignore_errors=True)
-        self.writer = SummaryWriter(str(unit.tb_dir))
+        shutil.rmtree(unit.files.tb, ignore_errors=True)
+        self.writer = SummaryWriter(str(unit.files.tb))
         self.bar = tqdm(total=batches, desc=f"seed {unit.seed} level {unit.level} {unit.ticket}", unit="batch",
                         leave=False, disable=not progress)
         self.batches = batches

@@ -1,4 +1,9 @@
-"""Keep pruned entries exactly zero while a model trains."""
+"""Keep pruned entries exactly zero while a model trains.
+
+:class:`Masker` does the zeroing when asked (weights, gradients, optimizer state) and installs nothing;
+:class:`MaskGuard` calls it from optimizer and gradient hooks. Trainers whose optimizer steps hooks do
+not see (fairseq's fp32 master copy) call a Masker at fixed points instead.
+"""
 from __future__ import annotations
 
 import torch
@@ -7,48 +12,70 @@ from torch import nn
 from .mask import Mask
 
 
-class MaskGuard:
-    """Holds a mask on a model and its optimizer; see :func:`enforce`."""
+class Masker:
+    """The pruned entries of ``model``'s masked parameters, zeroed on request."""
 
-    def __init__(self, model: nn.Module, mask: Mask, optimizer: torch.optim.Optimizer | None = None):
+    def __init__(self, model: nn.Module, mask: Mask):
         params = mask.check(model)
         # Masks move to each parameter's device once; "dead" marks the pruned entries.
-        self._dead = [(params[name], (~keep).to(params[name].device)) for name, keep in mask.items()]
-        self.optimizer = optimizer
-        self._handles = []
+        self.dead = [(params[name], (~keep).to(params[name].device)) for name, keep in mask.items()]
         self._state_dirty = True
-        self.zero_weights_()
-        if optimizer is not None:
-            self._handles.append(optimizer.register_step_pre_hook(lambda *_: self.mask_grads_()))
-            self._handles.append(optimizer.register_step_post_hook(lambda *_: self._after_step()))
-            self._handles.append(optimizer.register_load_state_dict_post_hook(lambda *_: self._mark_state_dirty()))
-            self.zero_optimizer_state_()
-        else:
-            for p, dead in self._dead:
-                self._handles.append(p.register_post_accumulate_grad_hook(_grad_masker(dead)))
+
+    @torch.no_grad()
+    def zero_weights_(self) -> None:
+        for p, dead in self.dead:
+            p.masked_fill_(dead, 0)
 
     @torch.no_grad()
     def mask_grads_(self) -> None:
         """Zero the gradients of pruned entries (call before clipping to get the sparse norm)."""
-        for p, dead in self._dead:
+        for p, dead in self.dead:
             if p.grad is not None:
                 p.grad.masked_fill_(dead, 0)
 
     @torch.no_grad()
-    def zero_weights_(self) -> None:
-        for p, dead in self._dead:
-            p.masked_fill_(dead, 0)
-
-    @torch.no_grad()
-    def zero_optimizer_state_(self) -> None:
-        """Zero every per-parameter optimizer buffer (moments, momentum) at pruned entries."""
-        if self.optimizer is None:
-            return
-        for p, dead in self._dead:
-            for value in self.optimizer.state.get(p, {}).values():
+    def zero_state_(self, optimizer: torch.optim.Optimizer) -> None:
+        """Zero every per-parameter buffer of ``optimizer`` (moments, momentum) at pruned entries."""
+        for p, dead in self.dead:
+            for value in optimizer.state.get(p, {}).values():
                 if torch.is_tensor(value) and value.shape == p.shape:
                     value.masked_fill_(dead, 0)
-        self._state_dirty = False
+        self.state_cleaned(optimizer)
+
+    def state_cleaned(self, optimizer: torch.optim.Optimizer) -> None:
+        """Record that ``optimizer``'s state was zeroed at pruned entries. With masked gradients those
+        entries stay zero, so the state needs cleaning again only once it is created (lazily, at the
+        first step) or loaded (:meth:`state_replaced`)."""
+        self._state_dirty = not any(optimizer.state.values())
+
+    def state_replaced(self) -> None:
+        self._state_dirty = True
+
+    @property
+    def state_dirty(self) -> bool:
+        return self._state_dirty
+
+
+class MaskGuard:
+    """Holds a mask on a model and its optimizer through hooks; see :func:`enforce`."""
+
+    def __init__(self, model: nn.Module, mask: Mask, optimizer: torch.optim.Optimizer | None = None):
+        self.masker = Masker(model, mask)
+        self.optimizer = optimizer
+        self._handles = []
+        self.masker.zero_weights_()
+        if optimizer is not None:
+            self._handles.append(optimizer.register_step_pre_hook(lambda *_: self.mask_grads_()))
+            self._handles.append(optimizer.register_step_post_hook(lambda *_: self._after_step()))
+            self._handles.append(optimizer.register_load_state_dict_post_hook(lambda *_: self.masker.state_replaced()))
+            self.masker.zero_state_(optimizer)
+        else:
+            for p, dead in self.masker.dead:
+                self._handles.append(p.register_post_accumulate_grad_hook(_grad_masker(dead)))
+
+    def mask_grads_(self) -> None:
+        """Zero the gradients of pruned entries now (before clipping, to get the sparse norm)."""
+        self.masker.mask_grads_()
 
     def remove(self) -> None:
         """Stop enforcing: detach every hook."""
@@ -57,14 +84,9 @@ class MaskGuard:
         self._handles.clear()
 
     def _after_step(self) -> None:
-        self.zero_weights_()
-        # With masked gradients the moments of pruned entries stay zero once they are zero, so the
-        # state only needs cleaning on the first step (lazily created state) and after a load.
-        if self._state_dirty:
-            self.zero_optimizer_state_()
-
-    def _mark_state_dirty(self) -> None:
-        self._state_dirty = True
+        self.masker.zero_weights_()
+        if self.masker.state_dirty:
+            self.masker.zero_state_(self.optimizer)
 
 
 def _grad_masker(dead: torch.Tensor):

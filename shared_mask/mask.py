@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from . import tensor_file
-from .selection import prunable
+from .scope import prunable
 
 FORMAT = "shared_mask.bitpacked.v1"
 

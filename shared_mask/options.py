@@ -18,7 +18,7 @@ import types
 import typing
 from typing import Any, Callable
 
-from .lottery import LotteryConfig
+from .config import LotteryConfig
 from .workers import UnitFailed, Workers
 
 UNSET_HELP = "default: the preset's"

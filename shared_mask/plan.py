@@ -14,24 +14,17 @@ from __future__ import annotations
 import shutil
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from .config import LotteryConfig
 from .files import atomic_write, write_json
 from .mask import Mask
 from .pruning import PRUNING
-from .selection import prunable
+from .run_folder import Key, RunFolder
+from .scope import prunable
 from .steps import parse_step
 from .tickets import DENSE, TRANSFER_TICKETS, ticket_kind
+from .trainer import Trainer, Unit
 from .transfer import fit_mask, fit_weights, transfer_source
-
-if TYPE_CHECKING:
-    from .lottery import LotteryConfig, Trainer, Unit
-
-Key = tuple[int, int, str]  # (seed, level, ticket)
-
-
-def level_dir(out: Path, seed: int, level: int) -> Path:
-    return out / f"seed_{seed}" / f"level_{level:02d}"
 
 
 class LotteryPlan:
@@ -39,6 +32,7 @@ class LotteryPlan:
 
     def __init__(self, trainer: Trainer, config: LotteryConfig, out: Path):
         self.trainer, self.config, self.out = trainer, config, Path(out)
+        self.run = RunFolder(out, trainer.suffix)
         self.rewind = parse_step(config.rewind)
         self.strategy = PRUNING[config.pruning]
         self.source = transfer_source(config.transfer_from, trainer.suffix) if config.transfer_from else None
@@ -49,16 +43,12 @@ class LotteryPlan:
             for key in [(seed, 0, DENSE)] + [(seed, level, t) for level in range(1, config.levels + 1)
                                              for t in config.tickets] + [(seed, *lt) for lt in transferred]]
         self.position = {key: i for i, key in enumerate(self.keys)}
-        self.done = {key for key in self.keys if (self.unit_dir(key) / "metrics.json").exists()}
+        self.done = {key for key in self.keys if self.run.unit(key).metrics.exists()}
         self.issued: set[Key] = set()
         self.masks: dict[tuple[int, int], Mask] = {}
         self.transfer_masks: dict[tuple[int, int], Mask] = {}
         for seed in config.seeds:
             self._start_seed(seed)
-
-    def unit_dir(self, key: Key) -> Path:
-        seed, level, ticket = key
-        return level_dir(self.out, seed, level) / ticket
 
     def ready(self) -> list[Unit]:
         """Units not done nor handed out whose mask exists, in :attr:`keys` order."""
@@ -73,7 +63,7 @@ class LotteryPlan:
         self.issued.discard(key)
         self.done.add(key)
         if self.config.keep_weights == "needed" and key[2] not in (DENSE, self.config.chain):
-            (self.unit_dir(key) / f"final{self.trainer.suffix}").unlink(missing_ok=True)
+            self.run.final(key).unlink(missing_ok=True)
         self._check_rewind(key[0])
         self._unlock_masks(key[0])
 
@@ -86,20 +76,15 @@ class LotteryPlan:
         return self.config.levels + 1 if ticket == DENSE else 1
 
     def unit(self, key: Key) -> Unit:
-        from .lottery import Unit
-
-        seed, level, ticket = key
-        init_path, rewind_path = self._seed_paths(seed)
+        """The unit of ``key``; it reads its mask from the level's file where it trains."""
+        run, (seed, level, ticket) = self.run, key
         kind = ticket_kind(ticket)
-        ticket_seed = kind.ticket_seed(seed, level)
-        unit_dir = self.unit_dir(key)
-        if kind.transferred:
-            rewind_path = self._transfer_rewind_path(seed)
-        source = self.unit_dir(self._source(seed, level)) / f"final{self.trainer.suffix}" if level else None
-        return Unit(seed, level, ticket, kind.derive_mask(self._masks_of(ticket)[seed, level], ticket_seed), unit_dir,
-                    init_path, rewind_path, unit_dir / f"final{self.trainer.suffix}", ticket_seed,
+        return Unit(seed, level, ticket, None, run.unit(key).dir, run.init(seed),
+                    run.transfer_rewind(seed) if kind.transferred else run.rewind(seed), run.final(key),
+                    kind.ticket_seed(seed, level),
                     capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
-                    source_path=source)
+                    source_path=run.final(self._source(seed, level)) if level else None,
+                    mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level))
 
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
         return self.transfer_masks if ticket_kind(ticket).transferred else self.masks
@@ -110,13 +95,9 @@ class LotteryPlan:
             return (seed, 0, DENSE)
         return (seed, level - 1, self.config.chain)
 
-    def _seed_paths(self, seed: int) -> tuple[Path, Path]:
-        seed_dir = self.out / f"seed_{seed}"
-        return seed_dir / f"init{self.trainer.suffix}", seed_dir / f"rewind{self.trainer.suffix}"
-
     def _start_seed(self, seed: int) -> None:
         """W_0 (and W_j = W_0 without late rewinding), the dense mask, and the masks already unlocked."""
-        init_path, rewind_path = self._seed_paths(seed)
+        init_path, rewind_path = self.run.init(seed), self.run.rewind(seed)
         if not init_path.exists():
             self.trainer.save_weights(self.trainer.build_model(seed), init_path)
         if self.rewind.is_zero and not rewind_path.exists():
@@ -127,32 +108,29 @@ class LotteryPlan:
         if self.source is not None:
             self._start_transfer(seed)
 
-    def _transfer_rewind_path(self, seed: int) -> Path:
-        return self.out / f"seed_{seed}" / f"transfer_rewind{self.trainer.suffix}"
-
     @cached_property
     def _source_rewind(self) -> dict:
         """The source run's rewind weights, read once per plan (and only when a seed needs fitting)."""
-        return self.trainer.read_state(self.source.rewind_path(self.trainer.suffix))
+        return self.trainer.read_state(self.source.rewind_path)
 
     def _start_transfer(self, seed: int) -> None:
         """The source's rewind weights and masks fitted to this seed's model (once; then read back), and
         transfer.json naming the tensors not transferred (the same for every seed: it depends on shapes)."""
-        trainer, path = self.trainer, self._transfer_rewind_path(seed)
-        if not path.exists() or not (self.out / "transfer.json").exists():
-            model = trainer.load_weights(self._seed_paths(seed)[0], trainer.build_model(seed))
+        trainer, path = self.trainer, self.run.transfer_rewind(seed)
+        if not path.exists() or not self.run.transfer.exists():
+            model = trainer.load_weights(self.run.init(seed), trainer.build_model(seed))
             own_init = fit_weights(model, self._source_rewind)
             trainer.save_weights(model, path)
             dense = fit_mask(Mask.load(self.source.mask_path(self.source.levels[0])), self.masks[seed, 0])[1]
-            write_json(self.out / "transfer.json", {"source": self.source.given, "levels": list(self.source.levels),
+            write_json(self.run.transfer, {"source": self.source.given, "levels": list(self.source.levels),
                                                     "own_initialization": own_init, "dense": dense})
         for level in self.source.levels:
             self.transfer_masks[seed, level] = self._level_mask(
                 seed, level, lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
-                "transfer_mask")
+                self.run.transfer_mask)
 
     def _check_rewind(self, seed: int) -> None:
-        if (seed, 0, DENSE) in self.done and not self._seed_paths(seed)[1].exists():
+        if (seed, 0, DENSE) in self.done and not self.run.rewind(seed).exists():
             raise ValueError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
                              "train longer or rewind earlier")
 
@@ -166,20 +144,21 @@ class LotteryPlan:
             if (seed, level) in self.masks:
                 continue
             source = self._source(seed, level)
-            path = level_dir(self.out, seed, level) / "mask.safetensors"
-            if not path.exists() and source not in self.done:
+            if not self.run.mask(seed, level).exists() and source not in self.done:
                 return
             self.masks[seed, level] = self._level_mask(seed, level, lambda: self._prune(seed, level, source))
 
     def _prune(self, seed: int, level: int, source: Key) -> Mask:
         trainer, config = self.trainer, self.config
-        model = trainer.load_weights(self.unit_dir(source) / f"final{trainer.suffix}", trainer.build_model(seed))
+        model = trainer.load_weights(self.run.final(source), trainer.build_model(seed))
         if config.schedule == "oneshot":
             return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level))
         return self.strategy.prune(model, self.masks[seed, level - 1], config.rate)
 
-    def _level_mask(self, seed: int, level: int, compute, name: str = "mask") -> Mask:
-        path = level_dir(self.out, seed, level) / f"{name}.safetensors"
+    def _level_mask(self, seed: int, level: int, compute, file=None) -> Mask:
+        """The mask of ``level`` read from its file (``self.run.mask``, or ``file``), computed and saved first
+        when the file does not exist yet."""
+        path = (file or self.run.mask)(seed, level)
         if path.exists():
             return Mask.load(path)
         mask = compute()

@@ -1,4 +1,5 @@
-"""Pruning strategies: how a level's mask is derived from trained weights.
+"""Pruning: the magnitude-pruning functions and the strategies (how a level's mask is derived from
+trained weights), all through the exact, tie-stable selection of :mod:`shared_mask.selection`.
 
 ``LotteryConfig.pruning`` names one entry of :data:`PRUNING`. Built in: ``global_magnitude`` (the
 paper's, pooled over every prunable tensor) and ``layerwise_magnitude`` (the same fraction inside each
@@ -15,14 +16,56 @@ tensor). A new criterion that scores entries is one subclass of :class:`ScorePru
 """
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 import torch
 
 from .mask import Mask, ModelOrState
-from .prune import _check_fraction, _round, prune_global, prune_layerwise, prune_to_density, select_lowest
 from .registry import Registry
+from .selection import Counts, select_lowest
+
+
+def prune_global(model: ModelOrState, mask: Mask, rate: float) -> Mask:
+    """Prune ``round(rate * alive)`` of the surviving entries with the smallest magnitudes, pooled
+    over every tensor of ``mask``; per-tensor sparsity may therefore differ."""
+    _check_fraction(rate, "pruning rate")
+    return _prune_magnitudes(model, mask, lambda alive: _round(rate * sum(alive)))
+
+
+def prune_layerwise(model: ModelOrState, mask: Mask, rate: float) -> Mask:
+    """Prune ``round(rate * alive)`` of the surviving entries inside every tensor separately."""
+    _check_fraction(rate, "pruning rate")
+    return _prune_magnitudes(model, mask, lambda alive: [_round(rate * a) for a in alive])
+
+
+def prune_to_density(model: ModelOrState, mask: Mask, density: float) -> Mask:
+    """One-shot global pruning: keep ``round(density * numel)`` entries of the mask's tensors."""
+    _check_fraction(density, "target density", upper_inclusive=True)
+    keep = _round(density * mask.numel())
+
+    def count(alive: list[int]) -> int:
+        if keep > sum(alive):
+            raise ValueError(f"the mask is already sparser ({sum(alive) / mask.numel():.4f}) than the target density {density}")
+        return sum(alive) - keep
+
+    return _prune_magnitudes(model, mask, count)
+
+
+def _prune_magnitudes(model: ModelOrState, mask: Mask, counts: Counts) -> Mask:
+    return select_lowest(mask.check(model), mask, counts, magnitude=True)
+
+
+def _round(x: float) -> int:
+    return math.floor(x + 0.5)
+
+
+def _check_fraction(value: float, what: str, upper_inclusive: bool = False) -> None:
+    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_number or not (0 < value <= 1 if upper_inclusive else 0 < value < 1):
+        bound = "(0, 1]" if upper_inclusive else "(0, 1)"
+        raise ValueError(f"{what} must be in {bound}, got {value!r}")
 
 
 class PruningStrategy(ABC):

@@ -16,6 +16,7 @@ import struct
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError, safe_open
 
 from .files import atomic_write
 
@@ -79,8 +80,6 @@ def verify(tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None, pa
 def load(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, str]]:
     """The tensors and metadata of a safetensors file, checked against its checksum; a missing,
     truncated or corrupt file is a ValueError naming it."""
-    from safetensors import SafetensorError, safe_open
-
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"file not found: {path}")
@@ -89,6 +88,6 @@ def load(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor], dict[str, st
             metadata = f.metadata() or {}
             tensors = {name: f.get_tensor(name) for name in f.keys()}
     except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable safetensors file (truncated or corrupt?): {error}") from None
+        raise ValueError(f"{path} is not a readable safetensors file (truncated or corrupt?): {error}") from error
     verify(tensors, metadata, path)
     return tensors, metadata

@@ -7,7 +7,6 @@ names those tensors, and the report repeats them.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +14,7 @@ import torch
 from torch import nn
 
 from .mask import Mask
-
-_LEVEL = re.compile(r"^level_(\d+)$")
-_SEED = re.compile(r"^seed_(\d+)$")
+from .run_folder import RunFolder, locate_seed
 
 
 @dataclass(frozen=True)
@@ -25,33 +22,32 @@ class TransferSource:
     """What ``--transfer-from`` points at: the levels of one seed of another run."""
 
     given: str  # the path as the user wrote it (recorded in config.json)
-    seed_dir: Path
+    run: RunFolder
+    seed: int
     levels: tuple[int, ...]
 
     def mask_path(self, level: int) -> Path:
-        return self.seed_dir / f"level_{level:02d}" / "mask.safetensors"
+        return self.run.mask(self.seed, level)
 
-    def rewind_path(self, suffix: str) -> Path:
-        return self.seed_dir / f"rewind{suffix}"
+    @property
+    def rewind_path(self) -> Path:
+        return self.run.rewind(self.seed)
 
 
 def transfer_source(given: str, suffix: str) -> TransferSource:
     """Check ``given`` (RUN/seed_<s>/level_<kk>, or RUN/seed_<s> for every pruned level) before any
     folder is written; ValueError naming what is missing."""
-    path = Path(given)
-    level = _LEVEL.match(path.name)
-    seed_dir = path.parent if level else path
-    if not _SEED.match(seed_dir.name) or not (seed_dir.parent / "config.json").is_file():
-        raise ValueError(f"--transfer-from {given}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder")
-    if level:
-        levels = (int(level.group(1)),)
-    else:
-        levels = tuple(sorted(int(m.group(1)) for d in seed_dir.iterdir() if (m := _LEVEL.match(d.name))
-                              and int(m.group(1)) > 0 and (d / "mask.safetensors").is_file()))
-    source = TransferSource(given, seed_dir, levels)
+    try:
+        found, seed, level = locate_seed(given)
+    except ValueError:
+        raise ValueError(f"--transfer-from {given}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> "
+                         "of a run folder") from None
+    run = RunFolder(found.root, suffix)
+    levels = (level,) if level is not None else tuple(k for k in run.levels_with_masks(seed) if k > 0)
+    source = TransferSource(given, run, seed, levels)
     if not levels or levels[0] == 0:
         raise ValueError(f"--transfer-from {given}: no pruned level with a mask.safetensors to transfer")
-    for needed in [source.rewind_path(suffix), *map(source.mask_path, levels)]:
+    for needed in [source.rewind_path, *map(source.mask_path, levels)]:
         if not needed.is_file():
             raise ValueError(f"--transfer-from {given}: {needed} is missing (a run of another domain, or unfinished)")
     return source

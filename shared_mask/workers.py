@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from .files import write_json
 from .plan import LotteryPlan
+from .results import write_results
 
 RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many times
 
@@ -75,7 +76,7 @@ def train_unit(trainer, unit) -> dict:
         "metrics": {k: float(v) for k, v in metrics.items()},
         "seconds": round(time.time() - start, 3),
     }
-    write_json(unit.dir / "metrics.json", record)
+    write_json(unit.files.metrics, record)
     return record
 
 
@@ -193,8 +194,6 @@ def _check_shared_storage(ray, run_dirs: list[Path]) -> None:
 def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None:
     """Train every unit of ``plans`` on ``executor``, longest pruning chains first when units run at
     once (one after another, seed by seed, when they do not); rebuild each results.csv as units finish."""
-    from .lottery import write_results
-
     def priority(job: int, unit) -> tuple:
         order = (job, plans[job].position[unit.key])
         return order if executor.capacity == 1 else (-plans[job].remaining_chain(unit.key), *order)

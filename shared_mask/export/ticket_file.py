@@ -17,9 +17,8 @@ from typing import Mapping
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
 
-from ..files import atomic_write
+from .. import tensor_file
 from ..mask import Mask
 from . import layouts
 
@@ -55,7 +54,7 @@ def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Ma
                           "dtype": str(tensor.dtype).removeprefix("torch.")}
     metadata = {"format": FORMAT, "tensors": json.dumps(declared), "config": config_text,
                 "masked": json.dumps(mask.names() if mask is not None else [])}
-    atomic_write(path, lambda tmp: save_file(arrays, str(tmp), metadata=metadata))
+    tensor_file.save(arrays, path, metadata)  # byte-deterministic, with a checksum checked by read()
     return {name: d["layout"] for name, d in declared.items()}
 
 
@@ -90,17 +89,19 @@ def read(path: str | os.PathLike) -> SparseTicket:
                 raise ValueError("not a sparse ticket file")
             declared, masked = json.loads(metadata["tensors"]), json.loads(metadata["masked"])
             config = json.loads(metadata["config"])
-            parts = {name: {} for name in declared}
-            for key in f.keys():
-                name, part = key.rsplit("/", 1)
-                parts[name][part] = f.get_tensor(key)
-            tensors, keeps = {}, {}
-            for name, d in declared.items():
-                tensor, keep = layouts.decode(d["layout"], parts[name], tuple(d["shape"]))
-                if str(tensor.dtype).removeprefix("torch.") != d["dtype"]:
-                    raise ValueError(f"{name!r} is stored as {tensor.dtype}, declared {d['dtype']}")
-                tensors[name], keeps[name] = tensor, keep
-            mask = Mask({n: keeps[n] for n in masked}) if masked else None
+            stored = {key: f.get_tensor(key) for key in f.keys()}
+        tensor_file.verify(stored, metadata, path)
+        parts = {name: {} for name in declared}
+        for key, array in stored.items():
+            name, part = key.rsplit("/", 1)
+            parts[name][part] = array
+        tensors, keeps = {}, {}
+        for name, d in declared.items():
+            tensor, keep = layouts.decode(d["layout"], parts[name], tuple(d["shape"]))
+            if str(tensor.dtype).removeprefix("torch.") != d["dtype"]:
+                raise ValueError(f"{name!r} is stored as {tensor.dtype}, declared {d['dtype']}")
+            tensors[name], keeps[name] = tensor, keep
+        mask = Mask({n: keeps[n] for n in masked}) if masked else None
     except (ValueError, KeyError, TypeError, OSError, SafetensorError, UnicodeDecodeError) as e:
-        raise ValueError(f"{path} is not a valid sparse ticket file (corrupt or another format): {e}") from None
+        raise ValueError(f"{path} is not a valid sparse ticket file (corrupt or another format): {e}") from e
     return SparseTicket(tensors, mask, config, {n: d["layout"] for n, d in declared.items()})

@@ -106,8 +106,6 @@ def _print_run(summary, tolerance, stats):
         print(f"  missing {len(run.missing_units())} of {len(run.expected_units())} units:")
         for line in missing:
             print(f"    {line}")
-    if run.recovered_units:
-        print(f"  {len(run.recovered_units)} finished units read from metrics.json (not in results.csv)")
     if run.transfer:
         print(f"  {transfer_sentence(run.transfer)}")
     if not any(s.layer == ALL for s in stats):

@@ -4,14 +4,13 @@ Rows are per (seed, level, layer); the layer `ALL` row holds the whole mask (its
 Hamming distance that early-bird stopping watches). The distance is to level k-1 of the same seed
 and is blank when that mask is absent (level 0, or a partial run).
 """
-import re
 from dataclasses import dataclass
 
+from ..mask import Mask
 from .output import csv_text, write_utf8
 from .runs import RunError
 
 ALL = "(all)"
-MASK_PATH = re.compile(r"seed_(\d+)/level_(\d+)/mask\.safetensors$")
 COLUMNS = ("run", "seed", "level", "layer", "numel", "alive", "density", "hamming_to_previous")
 
 
@@ -27,28 +26,16 @@ class MaskStat:
     hamming_to_previous: object  # float, or None without a previous level's mask
 
 
-def mask_files(run):
-    """{(seed, level): path} of the run's level masks."""
-    found = {}
-    for path in run.path.glob("seed_*/level_*/mask.safetensors"):
-        match = MASK_PATH.search(path.relative_to(run.path).as_posix())
-        if match:
-            found[(int(match.group(1)), int(match.group(2)))] = path
-    return found
-
-
 def mask_stats(run):
     """MaskStat rows of every level mask of `run`, ordered by seed, level, then the mask's layers.
 
     Holds at most two masks at a time (a large model's masks are big even as bools).
     """
-    import shared_mask as sm
-
     rows = []
     previous_key, previous = None, None
-    for (seed, level), path in sorted(mask_files(run).items()):
+    for (seed, level), path in sorted(run.folder.mask_files().items()):
         try:
-            mask = sm.Mask.load(path)
+            mask = Mask.load(path)
         except ValueError as err:
             raise RunError(str(err)) from None
         if previous_key != (seed, level - 1):

@@ -201,9 +201,6 @@ def summary_markdown(summaries, tolerance):
         total = len(run.expected_units())
         lines += ["", f"Missing units: {len(run.missing_units())} of {total}."]
         lines += [f"- {line}" for line in missing]
-        if run.recovered_units:
-            lines.append(f"{len(run.recovered_units)} finished units were read from metrics.json "
-                         "(absent from results.csv).")
         if run.transfer:
             lines.append(transfer_sentence(run.transfer))
         lines.append("")

@@ -49,7 +49,7 @@ def test_pruned_entries_stay_zero_through_training(tmp_path):
     for name in mask.names():
         assert (final[name][~mask[name]] == 0).all(), name
     assert any(not torch.equal(final[name][mask[name]], start[name][mask[name]]) for name in mask.names())
-    assert any(unit.tb_dir.glob("events.out.tfevents.*"))
+    assert any(unit.files.tb.glob("events.out.tfevents.*"))
 
 
 def test_the_dense_run_captures_the_rewind_weights_at_the_requested_batch(tmp_path):
@@ -120,9 +120,9 @@ def test_a_pruned_atari_ticket_trains_off_policy_with_clamped_ratios_and_stays_s
     for name, keep in mask.items():
         assert (final[name][~keep] == 0).all(), f"pruned entries of {name} came back"
     assert any(not torch.equal(final[n], initial[n]) for n in mask.names()), "the ticket trained"
-    weight_max = scalars(unit.tb_dir, "loss/importance_weight_max")
-    weight_mean = scalars(unit.tb_dir, "loss/importance_weight_mean")
+    weight_max = scalars(unit.files.tb, "loss/importance_weight_max")
+    weight_mean = scalars(unit.files.tb, "loss/importance_weight_mean")
     assert len(weight_max) == UPDATES // 10
     assert max(weight_max) <= 1.5 + 1e-6
     assert any(abs(w - 1) > 1e-4 for w in weight_mean), "the behaviour net lags the trained one"
-    assert scalars(unit.tb_dir, "ticket_reward") == [pytest.approx(metrics["ticket_reward"])]
+    assert scalars(unit.files.tb, "ticket_reward") == [pytest.approx(metrics["ticket_reward"])]

@@ -101,3 +101,19 @@ def test_tied_tensors_are_stored_once_under_the_masks_name():
     tensors = {"decoder.embed": table, "encoder.embed": table, "bias": torch.zeros(3), "empty": torch.zeros(0)}
     unique, tied = untie(tensors, prefer=["encoder.embed"])
     assert list(unique) == ["encoder.embed", "bias", "empty"] and tied == {"decoder.embed": "encoder.embed"}
+
+
+def test_a_ticket_file_is_byte_deterministic_and_a_flipped_byte_is_refused(tmp_path):
+    weight, keep = sparse((64, 64), 0.1)
+    tensors = {"w": weight, "b": torch.randn(64)}
+    mask = sm.Mask({"w": keep})
+    config = {"trainer": {"z": 1, "a": [1, 2]}, "lottery": {"b": 2}}
+    ticket_file.write(tmp_path / "one.safetensors", tensors, mask, config)
+    ticket_file.write(tmp_path / "two.safetensors", tensors, mask, config)
+    data = (tmp_path / "one.safetensors").read_bytes()
+    assert data == (tmp_path / "two.safetensors").read_bytes()
+    flipped = bytearray(data)
+    flipped[-5] ^= 0x10  # inside the last tensor's bytes
+    (tmp_path / "flipped.safetensors").write_bytes(bytes(flipped))
+    with pytest.raises(ValueError, match="flipped.safetensors is not a valid sparse ticket.*checksum"):
+        ticket_file.read(tmp_path / "flipped.safetensors")

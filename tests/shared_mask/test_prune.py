@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import shared_mask as sm
-import shared_mask.prune as prune_module
+import shared_mask.selection.scan as scan_module
 from tests.shared_mask.models import TiedLM, mlp
 
 
@@ -47,7 +47,7 @@ def crowded_mlp(seed):
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("weights", [quantized_mlp, crowded_mlp, mlp])
 def test_prune_global_matches_stable_sort_reference_through_iterations(monkeypatch, chunk, seed, weights):
-    monkeypatch.setattr(prune_module, "_CHUNK", chunk)
+    monkeypatch.setattr(scan_module, "CHUNK", chunk)
     model = weights(seed)
     mask = sm.Mask.dense(model)
     for _ in range(4):

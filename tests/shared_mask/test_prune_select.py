@@ -5,7 +5,8 @@ import pytest
 import torch
 
 import shared_mask as sm
-import shared_mask.prune as prune_module
+import shared_mask.selection.bracket as bracket_module
+import shared_mask.selection.scan as scan_module
 from tests.shared_mask.models import TiedLM, mlp
 
 SHAPES = {"a": (7, 5), "b": (40,), "c": (3, 4, 6)}
@@ -55,7 +56,7 @@ def threads(request):
 @pytest.mark.parametrize("grid", [None, 2])
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_pooled_selection_matches_stable_sort_on_signed_scores(monkeypatch, threads, grid, seed):
-    monkeypatch.setattr(prune_module, "_CHUNK", 8)
+    monkeypatch.setattr(scan_module, "CHUNK", 8)
     scores, mask = random_case(seed, grid=grid)
     for k in [1, 17, mask.alive() // 2, mask.alive() - 1, mask.alive()]:
         new = sm.select_lowest(scores, mask, k)
@@ -86,10 +87,10 @@ def test_per_tensor_counts_select_inside_each_tensor():
 def test_fallbacks_when_the_sample_misleads_stay_exact(monkeypatch, threads, kind, grid):
     """A missed or over-full bracket (bracket cap 4) is narrowed by key histograms, down to a
     single tied value when ``grid`` makes hundreds of scores equal."""
-    monkeypatch.setattr(prune_module, "_sample_bracket", wrong_bracket(kind))
-    monkeypatch.setattr(prune_module, "_MIN_CAP", 4)
-    monkeypatch.setattr(prune_module, "_BINS", 4)
-    monkeypatch.setattr(prune_module, "_CHUNK", 7)
+    monkeypatch.setattr(bracket_module, "_sample_bracket", wrong_bracket(kind))
+    monkeypatch.setattr(bracket_module, "_MIN_CAP", 4)
+    monkeypatch.setattr(bracket_module, "_BINS", 4)
+    monkeypatch.setattr(scan_module, "CHUNK", 7)
     scores, mask = random_case(5, grid=grid)
     for k in [1, mask.alive() // 3, mask.alive()]:
         assert torch.equal(flat(sm.select_lowest(scores, mask, k)), reference(scores, mask, k)), k
@@ -97,7 +98,7 @@ def test_fallbacks_when_the_sample_misleads_stay_exact(monkeypatch, threads, kin
 
 @pytest.mark.parametrize("chunk", [7, 1 << 19])
 def test_magnitude_pruning_is_selection_of_absolute_values(monkeypatch, threads, chunk):
-    monkeypatch.setattr(prune_module, "_CHUNK", chunk)
+    monkeypatch.setattr(scan_module, "CHUNK", chunk)
     model = mlp(2)
     mask = sm.prune_global(model, sm.Mask.dense(model), 0.3)
     scores = {n: p.detach().abs() for n, p in model.named_parameters()}

@@ -39,35 +39,35 @@ def test_config_missing_a_required_field(write_run, capsys, tmp_path):
     assert "config lacks trainer.metric" in _fails(capsys, path, "--out", tmp_path / "out")
 
 
-@pytest.mark.parametrize("header, named", [("seed,level,ticket,metric,value", "density, fraction_pruned"), ("", "seed")])
-def test_results_csv_missing_columns(write_run, capsys, tmp_path, header, named):
-    path = _without_unit_files(write_run())
-    (path / "results.csv").write_text(header + "\n")
+@pytest.mark.parametrize("damage, named", [
+    (lambda record: record.pop("density"), "malformed metrics.json (KeyError('density'))"),
+    (lambda record: record["metrics"].update(ticket_reward="oops"), "malformed metrics.json"),
+])
+def test_a_malformed_metrics_json_is_named(write_run, capsys, tmp_path, damage, named):
+    path = write_run()
+    unit = path / "seed_1" / "level_02" / "winning" / "metrics.json"
+    record = json.loads(unit.read_text())
+    damage(record)
+    unit.write_text(json.dumps(record))
     err = _fails(capsys, path, "--out", tmp_path / "out")
-    assert "malformed results.csv: missing columns" in err and named in err
+    assert f"{unit}: {named}" in err
 
 
-def test_results_csv_with_a_non_numeric_value(write_run, capsys, tmp_path):
-    path = _without_unit_files(write_run())
-    with open(path / "results.csv", "a") as handle:
-        handle.write("0,1,0.8,0.2,winning,ticket_reward,oops\n")
-    assert "results.csv, line 68: malformed row" in _fails(capsys, path, "--out", tmp_path / "out")
+def test_a_truncated_metrics_json_is_named(write_run, capsys, tmp_path):
+    path = write_run()
+    unit = path / "seed_0" / "level_00" / "dense"
+    (unit / "metrics.json").write_text((unit / "metrics.json").read_text()[:20])
+    assert f"{unit / 'metrics.json'}: unreadable metrics.json" in _fails(capsys, path, "--out", tmp_path / "out")
 
 
-def _without_unit_files(path):
-    for metrics in path.glob("seed_*/level_*/*/metrics.json"):
-        metrics.unlink()
-    return path
-
-
-def test_a_results_csv_cut_mid_row_is_replaced_by_the_units_metrics_with_a_warning(write_run, tmp_path, capsys):
+def test_results_csv_is_not_read_a_damaged_one_changes_nothing(write_run, tmp_path, capsys):
+    """results.csv is the loop's table of the units' metrics.json; the report reads the units themselves."""
     path = write_run()
     complete = main([str(path), "--out", str(tmp_path / "complete")])
     text = (path / "results.csv").read_text()
     (path / "results.csv").write_text(text[: len(text) // 2].rsplit(",", 1)[0])  # cut inside a row
-    with pytest.warns(UserWarning, match="malformed row.*reading every finished unit from its metrics.json"):
-        assert main([str(path), "--out", str(tmp_path / "recovered")]) == complete == 0
-    summary = (tmp_path / "recovered" / "summary.csv").read_text()
+    assert main([str(path), "--out", str(tmp_path / "damaged")]) == complete == 0
+    summary = (tmp_path / "damaged" / "summary.csv").read_text()
     assert summary == (tmp_path / "complete" / "summary.csv").read_text()
 
 
