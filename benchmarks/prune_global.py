@@ -22,9 +22,11 @@ the resident-set size sampled every millisecond on the CPU. Usage:
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import threading
 import time
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -132,7 +134,8 @@ def read_pass(params: dict, names: list[str]) -> torch.Tensor:
     return sum(torch.linalg.vector_norm(params[n], 1) for n in names)
 
 
-def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: bool) -> None:
+def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: bool) -> dict:
+    """Print the table of one model size; return its figures (seconds are medians)."""
     torch.manual_seed(0)
     model = MODELS[size]().to(device).requires_grad_(False)
     params = dict(model.named_parameters())
@@ -175,6 +178,21 @@ def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: 
     print(f"\nkept after each step: ours {ours[1].alive()}, {ours[2].alive()} of {numel} (exactly 80%, 64%); kthvalue "
           f"{kth[1].alive()}, {kth[2].alive()}; after step 1 they differ in {round(ours[1].hamming(kth[1]) * numel)} "
           f"entries (ties at the threshold, which kthvalue prunes all of)")
+    figures = {"size": size, "device": str(device), "parameters": numel, "param_bytes": param_bytes,
+               "seconds_per_step": t_ours, "read_pass_seconds": t_read, "ratio_to_read_pass": t_ours / t_read,
+               "peak_extra_bytes": max(rows["shared_mask.prune_global (exact)"][1]),
+               "masks_on_weights_device": all(t.device == params[n].device for n, t in ours[2].items())}
+    if not skip_torch:
+        figures["torch_prune_seconds_per_step"] = median["torch.nn.utils.prune.global_unstructured"]
+        figures["speedup_over_torch_prune"] = figures["torch_prune_seconds_per_step"] / t_ours
+    if device.type != "cpu":  # the same masks as on the CPU, from the same weights
+        torch.manual_seed(0)
+        cpu_params = dict(MODELS[size]().requires_grad_(False).named_parameters())
+        cpu_masks = two_steps(lambda m, r: sm.prune_global(cpu_params, m, r), sm.Mask.dense(cpu_params, names),
+                              torch.device("cpu"), rate)[0]
+        figures["same_masks_as_cpu"] = cpu_masks[1] == ours[1] and cpu_masks[2] == ours[2]
+        print(f"same masks as on the CPU: {figures['same_masks_as_cpu']}")
+    return figures
 
 
 def main() -> None:
@@ -184,9 +202,11 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--repeats", type=int, default=3, help="runs of two steps per method (torch prune: one)")
     parser.add_argument("--skip-torch-prune", action="store_true", help="skip the slow torch.nn.utils.prune baseline")
+    parser.add_argument("--json", type=Path, help="also write the figures of every size to this JSON file")
     args = parser.parse_args()
-    for size in args.sizes:
-        run(size, torch.device(args.device), args.rate, args.repeats, args.skip_torch_prune)
+    figures = [run(size, torch.device(args.device), args.rate, args.repeats, args.skip_torch_prune) for size in args.sizes]
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -67,7 +67,6 @@ TASKS = {
                                           "fairseq-preprocess --only-source"),
 }
 SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]
-SCORES = "scores.json"  # a unit's metrics, saved before its checkpoints are deleted
 
 
 class FairseqTrainer(sm.Trainer):
@@ -164,8 +163,8 @@ class FairseqTrainer(sm.Trainer):
 
     def train_command(self, unit: sm.Unit) -> list[str]:
         cmd = [sys.executable, "-m", "fairseq_cli.train", self.data, "--user-dir", PLUGIN_DIR, "--task", self.task,
-               *self.train_args, "--seed", str(unit.seed), "--save-dir", str(unit.dir / "checkpoints"),
-               "--tensorboard-logdir", str(unit.tb_dir), "--lth-scope", self.scope]
+               *self.train_args, "--seed", str(unit.seed), "--save-dir", str(unit.files.checkpoints),
+               "--tensorboard-logdir", str(unit.files.tb), "--lth-scope", self.scope]
         if self.extensions:
             cmd += ["--lth-extensions", ",".join(self.extensions)]
         if unit.ticket == sm.DENSE:
@@ -177,9 +176,7 @@ class FairseqTrainer(sm.Trainer):
         else:
             # The level's mask (a transferred ticket's: the source's, fitted): the plugin derives the ticket's
             # own (random_mask's positions) with the same seed, and re-initializes kinds that start fresh.
-            mask = "transfer_mask" if sm.ticket_kind(unit.ticket).transferred else "mask"
-            cmd += ["--continue-once", str(start_checkpoint(unit)),
-                    "--lth-mask", str(unit.dir.parent / f"{mask}.safetensors"),
+            cmd += ["--continue-once", str(start_checkpoint(unit)), "--lth-mask", str(unit.mask_path),
                     "--lth-ticket", unit.ticket, "--lth-ticket-seed", str(unit.ticket_seed)]
         return cmd
 
@@ -195,21 +192,21 @@ class FairseqTrainer(sm.Trainer):
 
         The unit's lock (:mod:`fairseq_lth.unit_lock`) keeps a leftover fairseq-train out of a rerun.
         """
-        save_dir = unit.dir / "checkpoints"
-        cfg, _ = self._setup()
+        files, cfg = unit.files, self._setup()[0]
+        save_dir = files.checkpoints
         with unit_lock(unit.dir) as lock, UnitProgress(unit, cfg.optimization.max_update, cfg.optimization.max_epoch,
                                                        self.progress) as progress:
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
                 if last is None or not self._finished(last):
-                    run_logged("fairseq-train", self.train_command(unit), unit.dir / "train.log",
+                    run_logged("fairseq-train", self.train_command(unit), files.log,
                                on_line=progress.line, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
-            if not (unit.dir / SCORES).exists():
+            if not files.scores.exists():
                 progress.scoring()
                 scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
-                write_json(unit.dir / SCORES, scores)
-            metrics = json.loads((unit.dir / SCORES).read_text())
+                write_json(files.scores, scores)
+            metrics = json.loads(files.scores.read_text())
             if not self.keep_checkpoints:
                 shutil.rmtree(save_dir, ignore_errors=True)
         return metrics

@@ -10,9 +10,6 @@ from shared_mask.files import atomic_write
 
 from .checkpoint_compat import load_checkpoint
 
-LR_REWIND_START = "lr_rewind_start.pt"
-
-
 def start_checkpoint(unit: sm.Unit) -> Path:
     """W_0 (init.pt), the rewind checkpoint (also for kinds the plugin re-initializes after loading),
     or, for learning-rate rewinding, the rewind checkpoint carrying the pruned trained weights."""
@@ -20,7 +17,7 @@ def start_checkpoint(unit: sm.Unit) -> Path:
     if start is sm.Start.INIT:
         return unit.init_path
     if start is sm.Start.FINAL:
-        return lr_rewind_checkpoint(unit.rewind_path, unit.source_path, unit.dir / LR_REWIND_START)
+        return lr_rewind_checkpoint(unit.rewind_path, unit.source_path, unit.files.lr_rewind_start)
     return unit.rewind_path
 
 

@@ -34,7 +34,7 @@ class RLExporter(Exporter):
         try:
             tensors = load_file(str(unit.final))
         except (SafetensorError, OSError) as e:
-            raise ValueError(f"{unit.final}: not a safetensors weight file: {e}") from None
+            raise ValueError(f"{unit.final}: not a safetensors weight file: {e}") from e
         config = network_config(tensors, unit.run_config["trainer"], str(unit.final))
         build(config, tensors, str(unit.final))  # the weights must fit the network they describe
         return tensors, config
@@ -77,7 +77,7 @@ def build(config: dict, tensors: dict[str, torch.Tensor], where: str) -> nn.Modu
     try:
         model.load_state_dict(tensors, strict=True)
     except RuntimeError as e:
-        raise ValueError(f"{where} does not fit the {config['network']} network it describes: {e}") from None
+        raise ValueError(f"{where} does not fit the {config['network']} network it describes: {e}") from e
     return model.eval()
 
 

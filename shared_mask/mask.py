@@ -47,8 +47,10 @@ class DensityReport(list):
 class Mask:
     """One bool tensor per prunable parameter (True = kept), in a fixed name order.
 
-    Masks live on the CPU as ``torch.bool`` (1 byte per entry) and on disk bit-packed
-    (1 bit per entry). They never hold weights.
+    Masks are ``torch.bool`` tensors (1 byte per entry) on the device they were made on: the weights'
+    device for masks pruned from a model (:meth:`to` moves them with it), the CPU for masks read from
+    a file. On disk they are bit-packed (1 bit per entry), the same file whatever the device. They
+    never hold weights.
     """
 
     def __init__(self, tensors: Mapping[str, torch.Tensor]):
@@ -56,12 +58,26 @@ class Mask:
         for name, t in tensors.items():
             if t.dtype != torch.bool:
                 raise ValueError(f"mask for {name!r} must be a bool tensor, got {t.dtype}")
-            self._tensors[name] = t.detach().to("cpu")
+            self._tensors[name] = t.detach()
         if not self._tensors:
             raise ValueError("a mask must cover at least one parameter")
 
+    def to(self, device: torch.device | str) -> Mask:
+        """This mask on ``device`` (itself when it is there already)."""
+        device = torch.device(device)
+        if all(t.device == device for t in self._tensors.values()):
+            return self
+        return Mask({n: t.to(device) for n, t in self.items()})
+
+    def to_model(self, model: ModelOrState) -> Mask:
+        """This mask with each tensor on its parameter's device (checked against ``model``)."""
+        params = self.check(model)
+        if all(t.device == params[n].device for n, t in self.items()):
+            return self
+        return Mask({n: t.to(params[n].device) for n, t in self.items()})
+
     @classmethod
-    def dense(cls, model: ModelOrState, names: list[str] | None = None) -> "Mask":
+    def dense(cls, model: ModelOrState, names: list[str] | None = None) -> Mask:
         """All-ones mask over ``names`` (default: every parameter, ``prunable(model, "all")``)."""
         params = parameters_of(model)
         if names is None:
@@ -69,7 +85,7 @@ class Mask:
         missing = [n for n in names if n not in params]
         if missing:
             raise KeyError(f"parameters not in the model: {', '.join(missing)}")
-        return cls({n: torch.ones(params[n].shape, dtype=torch.bool) for n in names})
+        return cls({n: torch.ones(params[n].shape, dtype=torch.bool, device=params[n].device) for n in names})
 
     # -- access ---------------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -94,7 +110,7 @@ class Mask:
         return (
             isinstance(other, Mask)
             and self.names() == other.names()
-            and all(torch.equal(t, other[n]) for n, t in self.items())
+            and all(t.shape == other[n].shape and torch.equal(t, other[n].to(t.device)) for n, t in self.items())
         )
 
     # -- statistics -----------------------------------------------------------------------------
@@ -114,10 +130,10 @@ class Mask:
             rows.append(DensityRow(name, t.numel(), alive, alive / t.numel()))
         return rows
 
-    def hamming(self, other: "Mask") -> float:
+    def hamming(self, other: Mask) -> float:
         """Fraction of positions where the two masks differ (the early-bird distance)."""
         self._check_same_layout(other)
-        differ = sum(int(torch.count_nonzero(t ^ other[n])) for n, t in self.items())
+        differ = sum(int(torch.count_nonzero(t ^ other[n].to(t.device))) for n, t in self.items())
         return differ / self.numel()
 
     # -- use with a model -----------------------------------------------------------------------
@@ -149,7 +165,7 @@ class Mask:
     def save(self, path: str | os.PathLike) -> None:
         """Write the mask bit-packed in a safetensors container, atomically, byte-deterministically,
         with a checksum that :meth:`load` verifies."""
-        packed = {n: torch.from_numpy(np.packbits(t.numpy().reshape(-1))) for n, t in self.items()}
+        packed = {n: torch.from_numpy(np.packbits(t.cpu().numpy().reshape(-1))) for n, t in self.items()}
         metadata = {
             "format": FORMAT,
             "names": json.dumps(self.names()),
@@ -158,9 +174,9 @@ class Mask:
         tensor_file.save(packed, path, metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model: ModelOrState | None = None) -> "Mask":
-        """Read a mask file (its checksum verified); with ``model``, also check its names and shapes
-        against the model."""
+    def load(cls, path: str | os.PathLike, model: ModelOrState | None = None) -> Mask:
+        """Read a mask file (its checksum verified) onto the CPU; with ``model``, check its names and
+        shapes against the model and put each tensor on its parameter's device."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"mask file not found: {path}")
@@ -177,13 +193,11 @@ class Mask:
                 bits = np.unpackbits(packed[name].numpy(), count=numel)
                 tensors[name] = torch.from_numpy(bits.view(np.bool_)).reshape(shapes[name])
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
-            raise ValueError(f"{path} is not a valid mask file (corrupt or another format): {e}") from None
+            raise ValueError(f"{path} is not a valid mask file (corrupt or another format): {e}") from e
         mask = cls(tensors)
-        if model is not None:
-            mask.check(model)
-        return mask
+        return mask if model is None else mask.to_model(model)
 
-    def _check_same_layout(self, other: "Mask") -> None:
+    def _check_same_layout(self, other: Mask) -> None:
         if self.names() != other.names():
             raise ValueError("the two masks cover different parameters")
         for name, t in self.items():

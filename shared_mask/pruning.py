@@ -54,7 +54,7 @@ def prune_to_density(model: ModelOrState, mask: Mask, density: float) -> Mask:
 
 
 def _prune_magnitudes(model: ModelOrState, mask: Mask, counts: Counts) -> Mask:
-    return select_lowest(mask.check(model), mask, counts, magnitude=True)
+    return select_lowest(mask.check(model), mask.to_model(model), counts, magnitude=True)
 
 
 def _round(x: float) -> int:
@@ -113,7 +113,7 @@ class ScorePruning(PruningStrategy):
             counts = _round(rate * mask.alive())
         else:
             counts = [_round(rate * int(torch.count_nonzero(keep))) for _, keep in mask.items()]
-        return select_lowest(_Scores(self, mask.check(model)), mask, counts)
+        return select_lowest(_Scores(self, mask.check(model)), mask.to_model(model), counts)
 
     def prune_to_density(self, model, mask, density):
         _check_fraction(density, "target density", upper_inclusive=True)
@@ -123,7 +123,7 @@ class ScorePruning(PruningStrategy):
             counts = [int(torch.count_nonzero(keep)) - _round(density * keep.numel()) for _, keep in mask.items()]
         if min([counts] if self.pooled else counts) < 0:
             raise ValueError(f"the mask is already sparser than the target density {density}")
-        return select_lowest(_Scores(self, mask.check(model)), mask, counts)
+        return select_lowest(_Scores(self, mask.check(model)), mask.to_model(model), counts)
 
 
 class LayerwiseMagnitude(ScorePruning):

@@ -10,13 +10,14 @@ from .mask import Mask
 
 
 def random_mask_like(mask: Mask, seed: int) -> Mask:
-    """A mask with the same number of kept entries in every tensor, at random positions."""
+    """A mask with the same number of kept entries in every tensor, at random positions (the same
+    positions on every device and process: they are drawn on the CPU from ``seed``)."""
     generator = torch.Generator().manual_seed(seed)
     tensors = {}
     for name, keep in mask.items():
         shuffled = torch.zeros(keep.numel(), dtype=torch.bool)
         shuffled[torch.randperm(keep.numel(), generator=generator)[: int(torch.count_nonzero(keep))]] = True
-        tensors[name] = shuffled.reshape(keep.shape)
+        tensors[name] = shuffled.reshape(keep.shape).to(keep.device)
     return Mask(tensors)
 
 

@@ -110,7 +110,7 @@ class Trainer(ABC):
             missing, unexpected = model.load_state_dict(state, strict=False)
         except RuntimeError as error:  # shapes of another model
             last_line = str(error).strip().splitlines()[-1].strip()
-            raise ValueError(f"{path} does not fit the model: {last_line}") from None
+            raise ValueError(f"{path} does not fit the model: {last_line}") from error
         tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
         if set(missing) - tied or unexpected:
             raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, "

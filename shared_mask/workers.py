@@ -142,10 +142,10 @@ class RayCluster:
             return job, unit, self.ray.get(ready[0])
         except self.ray.exceptions.RayTaskError as error:
             cause = error.cause if isinstance(error.cause, BaseException) else error
-            raise UnitFailed(unit, f"{type(cause).__name__}: {_first_line(cause)}") from None
+            raise UnitFailed(unit, f"{type(cause).__name__}: {_first_line(cause)}") from error
         except self.ray.exceptions.RayError as error:
             cause = f"{type(error).__name__} after {RAY_RETRIES} retries: {_first_line(error)}"
-            raise UnitFailed(unit, cause) from None
+            raise UnitFailed(unit, cause) from error
 
     def close(self) -> None:
         if self._owns and self.ray.is_initialized():

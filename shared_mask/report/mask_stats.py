@@ -37,7 +37,7 @@ def mask_stats(run):
         try:
             mask = Mask.load(path)
         except ValueError as err:
-            raise RunError(str(err)) from None
+            raise RunError(str(err)) from err
         if previous_key != (seed, level - 1):
             previous = None
         layers = mask.report()

@@ -33,7 +33,8 @@ def select_lowest(scores: Mapping[str, torch.Tensor], mask: Mask, counts: Counts
     has the shape of ``mask[name]``, a floating dtype, finite values where the mask keeps entries, and
     any device; it is read once per pass, one tensor at a time, so a lazy Mapping never holds every
     tensor's scores at once. ``magnitude``: the scores are ``|scores[name]|``, taken chunk by chunk
-    (magnitude pruning reads the weights themselves, with no copy).
+    (magnitude pruning reads the weights themselves, with no copy). The new mask's tensors are on the
+    scores' devices (a tensor no entry of which is removed keeps its mask's device).
     """
     def get(name: str) -> torch.Tensor:
         try:
@@ -63,7 +64,7 @@ def select_lowest(scores: Mapping[str, torch.Tensor], mask: Mask, counts: Counts
         for group, k in zip(groups, counts):
             if k:
                 drop_lowest(Scan(group, get, magnitude, pool), k)
-    return Mask({s.name: (s.keep.clone() if s.out is None else s.out.view(s.keep.shape).cpu()) for s in sources})
+    return Mask({s.name: s.keep.clone() if s.out is None else s.out.view(s.keep.shape) for s in sources})
 
 
 def _check_count(group: list[Source], k) -> None:

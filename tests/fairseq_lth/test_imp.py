@@ -79,7 +79,8 @@ def test_two_ray_workers_give_the_in_process_masks(ray_cluster, data, lottery, t
 def test_random_tickets_get_the_level_mask_and_their_seed(builder, tmp_path):
     mask = sm.Mask.dense(builder.build_model(0), sm.prunable(builder.build_model(0), "all"))
     unit = sm.Unit(0, 1, "random_mask", mask, tmp_path / "level_01" / "random_mask", tmp_path / "init.pt",
-                   tmp_path / "rewind.pt", tmp_path / "final.pt", ticket_seed=1234)
+                   tmp_path / "rewind.pt", tmp_path / "final.pt", ticket_seed=1234,
+                   mask_path=tmp_path / "level_01" / "mask.safetensors")
     cmd = builder.train_command(unit)
     assert cmd[cmd.index("--lth-mask") + 1] == str(tmp_path / "level_01" / "mask.safetensors")
     assert cmd[cmd.index("--lth-ticket") + 1] == "random_mask"

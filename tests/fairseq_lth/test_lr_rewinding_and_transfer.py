@@ -11,7 +11,7 @@ import torch
 import shared_mask as sm
 from fairseq_lth import imp
 from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.ticket_start import LR_REWIND_START, lr_rewind_checkpoint
+from fairseq_lth.ticket_start import lr_rewind_checkpoint
 
 from .conftest import MODEL_ARGS, REWIND, fairseq, train, write_corpus
 
@@ -27,7 +27,7 @@ def learning_rates(log: str) -> dict[int, float]:
 
 def test_lr_rewinding_replays_the_schedule_from_the_rewind_point_on_the_trained_weights(data, dense, mask, tmp_path):
     trained = load_checkpoint(dense / "checkpoint_last.pt")
-    start = lr_rewind_checkpoint(dense / "rewind.pt", dense / "checkpoint_last.pt", tmp_path / LR_REWIND_START)
+    start = lr_rewind_checkpoint(dense / "rewind.pt", dense / "checkpoint_last.pt", tmp_path / "lr_rewind_start.pt")
     state = load_checkpoint(start)
     assert all(torch.equal(state["model"][n], t) for n, t in trained["model"].items())
     assert state["optimizer_history"][-1]["num_updates"] == REWIND and not state["last_optimizer_state"]["state"]
@@ -43,10 +43,10 @@ def test_lr_rewinding_replays_the_schedule_from_the_rewind_point_on_the_trained_
 def test_the_driver_starts_lr_rewind_units_from_that_checkpoint(builder, dense, mask, tmp_path):
     unit_dir = tmp_path / "level_01" / "lr_rewind"
     unit = sm.Unit(0, 1, "lr_rewind", sm.Mask.load(mask), unit_dir, tmp_path / "init.pt", dense / "rewind.pt",
-                   unit_dir / "final.pt", ticket_seed=1, source_path=dense / "checkpoint_last.pt")
+                   unit_dir / "final.pt", ticket_seed=1, source_path=dense / "checkpoint_last.pt", mask_path=mask)
     cmd = builder.train_command(unit)
-    assert cmd[cmd.index("--continue-once") + 1] == str(unit_dir / LR_REWIND_START)
-    assert (unit_dir / LR_REWIND_START).is_file()
+    assert cmd[cmd.index("--continue-once") + 1] == str(unit.files.lr_rewind_start)
+    assert unit.files.lr_rewind_start == unit_dir / "lr_rewind_start.pt" and unit.files.lr_rewind_start.is_file()
 
 
 def test_a_ticket_transfers_to_a_pair_with_another_vocabulary(dense, mask, tmp_path):
