@@ -9,10 +9,10 @@ FAIRSEQ_TRAIN_ARGS are the model and optimization options of fairseq-train (--ar
 the save dir and the lottery options. Per seed it writes W_0 as a fairseq checkpoint (init.pt),
 trains the dense network (capturing rewind.pt at the rewind point), then per level computes the
 mask from the previous winning ticket's final weights with shared_mask and trains each ticket from
-rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.evaluate`) or by test log
-perplexity (language modeling, :mod:`fairseq_lth.evaluate_lm`).
+rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.driver.evaluate`) or by test log
+perplexity (language modeling, :mod:`fairseq_lth.driver.evaluate_lm`).
 
-The whole command is checked before the run folder is touched (:mod:`fairseq_lth.train_args`).
+The whole command is checked before the run folder is touched (:mod:`fairseq_lth.driver.train_args`).
 Rerunning resumes, and a resumed unit ends exactly as an uninterrupted one: fairseq-train resumes
 from its checkpoint_last.pt (see :class:`FairseqTrainer.train` for the steps of a unit).
 """
@@ -39,7 +39,7 @@ from shared_mask.options import (ArgumentParser, HelpFormatter, add_lottery_opti
 
 from . import evaluate as ev
 from . import evaluate_lm
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import add_scoring_options, scoring_config
@@ -105,7 +105,7 @@ class FairseqTrainer(sm.Trainer):
     def check(self, rewind: str | None) -> None:
         """Check what fairseq-train would refuse or fail on, hours into a lottery: the arguments (with
         fairseq's own parser), the model they build, the optimizer, the data subsets the lottery reads
-        and the ``rewind`` point (see :mod:`fairseq_lth.train_args`)."""
+        and the ``rewind`` point (see :mod:`fairseq_lth.driver.train_args`)."""
         cfg, fairseq_task = self._setup()
         try:
             self.build_model(0)
@@ -193,7 +193,7 @@ class FairseqTrainer(sm.Trainer):
         2. scoring from the kept checkpoints, unless scores.json holds the scores;
         3. the checkpoints are deleted (unless kept) once the scores are saved.
 
-        The unit's lock (:mod:`fairseq_lth.unit_lock`) keeps a leftover fairseq-train out of a rerun.
+        The unit's lock (:mod:`fairseq_lth.driver.unit_lock`) keeps a leftover fairseq-train out of a rerun.
         """
         save_dir = unit.dir / "checkpoints"
         cfg, _ = self._setup()

@@ -10,7 +10,7 @@ from ..rewind import RewindPoint
 class LotteryTask:
     """Mixed in before a fairseq task class (``class T(LotteryTask, TranslationTask)``).
 
-    The task's config must include :class:`~fairseq_lth.hooks.LotteryOptions`; ``default_rewind``
+    The task's config must include :class:`~fairseq_lth.plugin.hooks.LotteryOptions`; ``default_rewind``
     is the late-rewinding point used when neither --lth-rewind-updates nor --lth-rewind-epochs is given.
     """
 
@@ -43,7 +43,7 @@ class LotteryTask:
                                           update_epoch_batch_itr=update_epoch_batch_itr, **kwargs)
 
     def get_checkpoint_dict(self):
-        """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.loss_scale`)."""
+        """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.plugin.loss_scale`)."""
         return {type(self).__name__: {"loss_scaler": scaler_state(self._optimizer)}}
 
     def set_checkpoint_dict(self, state):

@@ -4,12 +4,12 @@ A task mixes :class:`LotteryOptions` into its config and calls a :class:`Lottery
 ``build_model``, ``begin_epoch``, ``train_step``, ``optimizer_step`` and ``reduce_metrics``:
 
 - dense run (no ``--lth-mask``): with ``--lth-rewind-checkpoint``, fairseq's checkpoint at the
-  rewind point is copied there (see :mod:`fairseq_lth.rewind`);
+  rewind point is copied there (see :mod:`fairseq_lth.plugin.rewind`);
 - ticket run (``--lth-mask``): started from the rewind checkpoint with ``--continue-once``, the
   ticket kind (``shared_mask.TICKETS``) derives its mask from the level's (``random_mask`` draws
   random positions with the mask's per-tensor counts), kinds that start from a fresh initialization
   (``random_reinit``) re-initialize the weights, the mask is applied before the first update and
-  every pruned entry stays exactly zero (see :mod:`fairseq_lth.masking`). A resumed run (from the
+  every pruned entry stays exactly zero (see :mod:`fairseq_lth.plugin.masking`). A resumed run (from the
   save dir's ``checkpoint_last.pt``) keeps its weights and mask.
 """
 import importlib

@@ -25,8 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from shared_mask import Step
 
+from ..plugin.rewind import RewindPoint
 from .processes import PLUGIN_DIR
-from .rewind import RewindPoint
 
 # Options the driver sets itself for every unit.
 RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",

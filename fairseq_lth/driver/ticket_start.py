@@ -8,7 +8,7 @@ import torch
 import shared_mask as sm
 from shared_mask.files import atomic_write
 
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 
 LR_REWIND_START = "lr_rewind_start.pt"
 
