@@ -84,12 +84,12 @@ class LotteryOptions(FairseqDataclass):
 class LotteryHooks:
     """The lottery logic of one training process; see the module docstring."""
 
-    def __init__(self, cfg: LotteryOptions, default_rewind: rewind.RewindPoint):
+    def __init__(self, cfg: LotteryOptions, default_rewind: sm.Step):
         self.cfg = cfg
         for module in filter(None, (cfg.lth_extensions or "").split(",")):
             importlib.import_module(module)
         self.kind = sm.ticket_kind(cfg.lth_ticket)  # an unknown kind names the registered ones
-        self.point = rewind.RewindPoint.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
+        self.rewind = rewind.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
         self.model: Optional[nn.Module] = None
         self.mask: Optional[sm.Mask] = None
         self.density = 1.0
@@ -103,6 +103,11 @@ class LotteryHooks:
     def is_ticket(self) -> bool:
         return self.cfg.lth_mask is not None
 
+    @property
+    def point(self) -> str:
+        """The rewind point in words (``update 1000``, ``end of epoch 1``)."""
+        return rewind.describe(self.rewind)
+
     def attach(self, model: nn.Module, fresh_model: Callable[[], nn.Module]) -> None:
         """Check the options against the freshly built ``model`` before any training.
 
@@ -115,11 +120,11 @@ class LotteryHooks:
             if cfg.lth_ticket != sm.WINNING:
                 raise ValueError(f"--lth-ticket {cfg.lth_ticket} needs the level's mask: pass --lth-mask")
             if cfg.lth_rewind_checkpoint is not None:
-                if self.point.is_zero:
+                if self.rewind.is_zero:
                     raise ValueError("--lth-rewind-checkpoint with a rewind point of 0: the rewind checkpoint "
                                      "is the initial one, there is nothing to capture")
-                self.point.check_saved(cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
-                                       cfg.no_last_checkpoints)
+                rewind.check_saved(self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
+                                   cfg.no_last_checkpoints)
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
             return
         self.mask = self._load_mask(model)
@@ -164,9 +169,9 @@ class LotteryHooks:
 
     def before_train_step(self, optimizer, update_num: int) -> None:
         """Called before each forward/backward: capture the rewind point, or bind the mask."""
-        if self._capture_due and self.point.reached(update_num, self._epoch):
+        if self._capture_due and rewind.reached(self.rewind, update_num, self._epoch):
             if distributed_utils.get_global_rank() == 0:
-                rewind.capture(self.point, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
+                rewind.capture(self.rewind, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
             self._capture_due = False
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
             reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT

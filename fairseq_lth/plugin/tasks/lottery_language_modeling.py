@@ -21,8 +21,9 @@ from fairseq.logging import metrics
 from fairseq.tasks import register_task
 from fairseq.tasks.language_modeling import LanguageModelingConfig, LanguageModelingTask
 
+import shared_mask as sm
+
 from ..hooks import LotteryOptions
-from ..rewind import RewindPoint
 from .lottery_task import LotteryTask
 
 
@@ -34,7 +35,7 @@ class LotteryLanguageModelingConfig(LanguageModelingConfig, LotteryOptions):
 @register_task("lottery_language_modeling", dataclass=LotteryLanguageModelingConfig)
 class LotteryLanguageModelingTask(LotteryTask, LanguageModelingTask):
     cfg: LotteryLanguageModelingConfig
-    default_rewind = RewindPoint(epochs=1)  # the paper's LSTM setting
+    default_rewind = sm.Step(1, "ep")  # the paper's LSTM setting
 
     def reduce_metrics(self, logging_outputs, criterion):
         super().reduce_metrics(logging_outputs, criterion)

@@ -2,9 +2,10 @@
 what makes a resumed fairseq-train replay exactly the updates of an uninterrupted one."""
 from fairseq import models
 
+import shared_mask as sm
+
 from ..hooks import LotteryHooks
 from ..loss_scale import load_scaler_state, scaler_state
-from ..rewind import RewindPoint
 
 
 class LotteryTask:
@@ -14,7 +15,7 @@ class LotteryTask:
     is the late-rewinding point used when neither --lth-rewind-updates nor --lth-rewind-epochs is given.
     """
 
-    default_rewind: RewindPoint
+    default_rewind: sm.Step
 
     def __init__(self, cfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from fairseq.tasks import register_task
 from fairseq.tasks.translation import TranslationConfig, TranslationTask
 
+import shared_mask as sm
+
 from ..hooks import LotteryOptions
-from ..rewind import RewindPoint
 from .lottery_task import LotteryTask
 
 
@@ -28,4 +29,4 @@ class LotteryTranslationConfig(TranslationConfig, LotteryOptions):
 @register_task("lottery_translation", dataclass=LotteryTranslationConfig)
 class LotteryTranslationTask(LotteryTask, TranslationTask):
     cfg: LotteryTranslationConfig
-    default_rewind = RewindPoint(updates=1000)  # the paper's Transformer setting
+    default_rewind = sm.Step(1000, "it")  # the paper's Transformer setting
