@@ -33,6 +33,13 @@ from .masking import MaskEnforcer
 logger = logging.getLogger(__name__)
 
 
+def rewind_updates_field(default: Optional[sm.Step] = None):
+    """The --lth-rewind-updates option, its help naming a task's ``default`` rewind point."""
+    said = "the task's" if default is None else rewind.describe(default)
+    return field(default=None, metadata={"help": f"late-rewinding point, in updates (0: the initial weights); "
+                                                 f"default: {said}"})
+
+
 @dataclass
 class LotteryOptions(FairseqDataclass):
     lth_mask: Optional[str] = field(
@@ -58,11 +65,7 @@ class LotteryOptions(FairseqDataclass):
                           "included), no_embeddings (embedding tables and output projection left dense), "
                           "weights (no biases or norms)"},
     )
-    lth_rewind_updates: Optional[int] = field(
-        default=None,
-        metadata={"help": "late-rewinding point, in updates (0: the initial weights); default: the task's "
-                          "(lottery_translation: 1000 updates, lottery_language_modeling: the end of epoch 1)"},
-    )
+    lth_rewind_updates: Optional[int] = rewind_updates_field()
     lth_rewind_epochs: Optional[int] = field(
         default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
