@@ -35,7 +35,7 @@ setup(
         "console_scripts": [
             "rl-lth=rl_lth.cli:main",
             "lth-report=shared_mask.report.cli:main",
-            "fairseq-lth-imp=fairseq_lth.imp:main",
+            "fairseq-lth-imp=fairseq_lth.driver.imp:main",
             "lth-export=shared_mask.export.cli:main",
         ],
         # Domain exporters for lth-export (shared_mask imports no domain; see shared_mask/export/registry.py).

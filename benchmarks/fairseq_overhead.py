@@ -31,9 +31,9 @@ from pathlib import Path
 import torch
 
 import shared_mask as sm
-from fairseq_lth.evaluate import EvalConfig
-from fairseq_lth.processes import PLUGIN_DIR
-from fairseq_lth.imp import FairseqTrainer
+from fairseq_lth.driver.evaluate import EvalConfig
+from fairseq_lth.driver.imp import FairseqTrainer
+from fairseq_lth.driver.processes import PLUGIN_DIR
 
 BIN = Path(sys.executable).parent
 SAMPLE = Path("/work/shared/data/wmt14-en-de-sample")

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from fairseq import models, options, tasks
 from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 
-from fairseq_lth.processes import PLUGIN_DIR
+from fairseq_lth.driver.processes import PLUGIN_DIR
 
 WIKITEXT2_VOCAB = 33278
 MODELS = {

@@ -38,8 +38,8 @@ from safetensors.torch import save_file
 
 import shared_mask as sm
 import shared_mask.export as sx
-from fairseq_lth.evaluate_lm import LMEvalConfig
-from fairseq_lth.imp import FairseqTrainer
+from fairseq_lth.driver.evaluate_lm import LMEvalConfig
+from fairseq_lth.driver.imp import FairseqTrainer
 from rl_lth.network import ActorCritic
 
 WIKITEXT2_VOCAB = 33278

@@ -1,15 +1,9 @@
-"""fairseq ``--user-dir`` plugin for lottery tickets: ``--task lottery_translation``,
-``--task lottery_language_modeling``, ``--arch lottery_lstm_wikitext2`` and the IMP driver.
+"""Lottery tickets for fairseq, in two parts that run in different processes:
 
-Importing the plugin registers its tasks and models, lets torch >= 2.6 load fairseq checkpoints and
-makes fairseq-train exit cleanly on Python 3.11 (see :mod:`fairseq_lth.clean_exit`).
+- :mod:`fairseq_lth.plugin`: what fairseq-train imports with ``--user-dir fairseq_lth`` (the lottery
+  tasks ``lottery_translation`` and ``lottery_language_modeling``, ``--arch lottery_lstm_wikitext2``);
+- :mod:`fairseq_lth.driver`: the IMP driver ``fairseq-lth-imp``, which runs fairseq-train per unit.
+
+fairseq imports this folder as the module ``fairseq_lth``: importing it registers the plugin.
 """
-import logging
-
-# fairseq's text-to-speech task prints an install hint for a package the plugin never uses when fairseq's
-# tasks are imported (through a root handler it installs for itself).
-logging.getLogger("fairseq.tasks.text_to_speech").setLevel(logging.WARNING)
-
-from . import checkpoint_compat, clean_exit  # noqa: F401,E402
-from .models import lstm_lm  # noqa: F401,E402
-from .tasks import lottery_language_modeling, lottery_translation  # noqa: F401,E402
+from . import plugin  # noqa: F401

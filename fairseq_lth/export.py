@@ -23,7 +23,7 @@ from torch import nn
 from shared_mask.export import Exporter, FinishedUnit, SparseLSTM, SparseTicket, best_kernel
 from shared_mask.files import atomic_write
 
-from .checkpoint_compat import load_checkpoint
+from .plugin.checkpoint_compat import load_checkpoint
 
 LSTM_KEY = "decoder.lstm.weight_ih_l0"  # the plugin's LSTM language model (lstm_lm.LSTMDecoder)
 _NAMESPACE, _TUPLE = "__argparse_namespace__", "__tuple__"

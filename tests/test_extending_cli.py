@@ -3,8 +3,8 @@ command lines with ``--extensions`` (the fairseq driver also hands the module to
 import json
 
 import shared_mask as sm
-from fairseq_lth import imp
-from fairseq_lth.checkpoint_compat import load_checkpoint
+from fairseq_lth.driver import imp
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 from tests.fairseq_lth.conftest import MODEL_ARGS, data  # noqa: F401 (the tiny translation data fixture)
 from tests.shared_mask.test_extending import ResetShuffled, stable_reference
 

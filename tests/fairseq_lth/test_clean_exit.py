@@ -3,7 +3,7 @@ import time
 
 from fairseq.data.iterators import BufferedIterator
 
-from fairseq_lth.clean_exit import stop_prefetchers
+from fairseq_lth.plugin.clean_exit import stop_prefetchers
 
 
 def slow_batches():

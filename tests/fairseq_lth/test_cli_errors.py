@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from fairseq_lth import imp
-from fairseq_lth.processes import run_logged
+from fairseq_lth.driver import imp
+from fairseq_lth.driver.processes import run_logged
 
 from .conftest import BIN, MODEL_ARGS
 

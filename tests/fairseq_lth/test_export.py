@@ -12,8 +12,8 @@ from fairseq import checkpoint_utils
 import fairseq_lth
 import shared_mask as sm
 import shared_mask.export as sx
-from fairseq_lth.checkpoint_compat import load_checkpoint
 from fairseq_lth.export import SparseLSTMLM
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 from shared_mask.export import cli
 
 from .conftest import MODEL_ARGS, fairseq

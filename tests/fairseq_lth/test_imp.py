@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import shared_mask as sm
-from fairseq_lth import imp
-from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.checkpoints import last_checkpoints
+from fairseq_lth.driver import imp
+from fairseq_lth.driver.checkpoints import last_checkpoints
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import MODEL_ARGS
 

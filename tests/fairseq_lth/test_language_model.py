@@ -12,11 +12,11 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from torch import nn
 
 import shared_mask as sm
-from fairseq_lth import imp
-from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.processes import PLUGIN_DIR
-from fairseq_lth.evaluate_lm import LMEvalConfig
-from fairseq_lth.imp import FairseqTrainer
+from fairseq_lth.driver import imp
+from fairseq_lth.driver.evaluate_lm import LMEvalConfig
+from fairseq_lth.driver.imp import FairseqTrainer
+from fairseq_lth.driver.processes import PLUGIN_DIR
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import fairseq, optimizer_moments
 

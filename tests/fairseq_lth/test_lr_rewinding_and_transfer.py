@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import shared_mask as sm
-from fairseq_lth import imp
-from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.ticket_start import lr_rewind_checkpoint
+from fairseq_lth.driver import imp
+from fairseq_lth.driver.ticket_start import lr_rewind_checkpoint
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import MODEL_ARGS, REWIND, fairseq, train, write_corpus
 

@@ -12,7 +12,7 @@ from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq.optim.fp16_optimizer import FP16Optimizer, MemoryEfficientFP16Optimizer
 
 import shared_mask as sm
-from fairseq_lth.masking import MaskEnforcer
+from fairseq_lth.plugin.masking import MaskEnforcer
 
 from .conftest import MODEL_ARGS
 

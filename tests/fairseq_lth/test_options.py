@@ -3,9 +3,9 @@ import pytest
 from fairseq import options, tasks
 from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 
-from fairseq_lth.evaluate import EvalConfig
-from fairseq_lth.processes import PLUGIN_DIR
-from fairseq_lth.imp import FairseqTrainer
+from fairseq_lth.driver.evaluate import EvalConfig
+from fairseq_lth.driver.imp import FairseqTrainer
+from fairseq_lth.driver.processes import PLUGIN_DIR
 
 from .conftest import MODEL_ARGS
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 import shared_mask as sm
-from fairseq_lth.checkpoint_compat import load_checkpoint
-from fairseq_lth.processes import PLUGIN_DIR
+from fairseq_lth.driver.processes import PLUGIN_DIR
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import BUILT_IN_TICKETS, MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, optimizer_moments, train
 
@@ -102,4 +102,4 @@ def test_generate_and_validate_load_plugin_checkpoints_under_torch_weights_only(
     load = f"import torch; torch.load({str(checkpoint)!r}, map_location='cpu')"
     plain = subprocess.run([sys.executable, "-c", load], capture_output=True, text=True)
     assert plain.returncode != 0 and "argparse.Namespace" in plain.stderr
-    subprocess.run([sys.executable, "-c", "import fairseq_lth.checkpoint_compat; " + load], check=True)
+    subprocess.run([sys.executable, "-c", "import fairseq_lth.plugin.checkpoint_compat; " + load], check=True)

@@ -11,15 +11,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from fairseq_lth.processes import PLUGIN_DIR, ProcessFailed, run_logged
-from fairseq_lth.unit_lock import unit_lock
-from fairseq_lth.unit_progress import UnitProgress
+from fairseq_lth.driver.processes import PLUGIN_DIR, ProcessFailed, run_logged
+from fairseq_lth.driver.unit_lock import unit_lock
+from fairseq_lth.driver.unit_progress import UnitProgress
 
 # A driver that runs a sleeping child, loading processes.py alone (importing the package imports fairseq).
 DRIVER = f"""
 import importlib.util, sys
 from pathlib import Path
-spec = importlib.util.spec_from_file_location("processes", {os.path.join(PLUGIN_DIR, "processes.py")!r})
+spec = importlib.util.spec_from_file_location("processes", {os.path.join(PLUGIN_DIR, "driver", "processes.py")!r})
 processes = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(processes)
 processes.run_logged("sleeper", [sys.executable, "-c", "import os, time; print(os.getpid()); time.sleep(60)"],

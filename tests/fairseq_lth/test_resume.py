@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from fairseq_lth import imp
-from fairseq_lth.checkpoint_compat import load_checkpoint
+from fairseq_lth.driver import imp
+from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import BIN, MODEL_ARGS
 

@@ -4,9 +4,9 @@ import shutil
 
 from fairseq.optim.dynamic_loss_scaler import DynamicLossScaler
 
-from fairseq_lth.checkpoints import checkpoint_updates, usable_last_checkpoint
-from fairseq_lth.loss_scale import load_scaler_state, scaler_state
-from fairseq_lth.train_args import parse_train_args
+from fairseq_lth.driver.checkpoints import checkpoint_updates, usable_last_checkpoint
+from fairseq_lth.driver.train_args import parse_train_args
+from fairseq_lth.plugin.loss_scale import load_scaler_state, scaler_state
 
 from .conftest import MODEL_ARGS
 

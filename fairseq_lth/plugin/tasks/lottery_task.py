@@ -2,19 +2,20 @@
 what makes a resumed fairseq-train replay exactly the updates of an uninterrupted one."""
 from fairseq import models
 
+import shared_mask as sm
+
 from ..hooks import LotteryHooks
 from ..loss_scale import load_scaler_state, scaler_state
-from ..rewind import RewindPoint
 
 
 class LotteryTask:
     """Mixed in before a fairseq task class (``class T(LotteryTask, TranslationTask)``).
 
-    The task's config must include :class:`~fairseq_lth.hooks.LotteryOptions`; ``default_rewind``
+    The task's config must include :class:`~fairseq_lth.plugin.hooks.LotteryOptions`; ``default_rewind``
     is the late-rewinding point used when neither --lth-rewind-updates nor --lth-rewind-epochs is given.
     """
 
-    default_rewind: RewindPoint
+    default_rewind: sm.Step
 
     def __init__(self, cfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)
@@ -43,7 +44,7 @@ class LotteryTask:
                                           update_epoch_batch_itr=update_epoch_batch_itr, **kwargs)
 
     def get_checkpoint_dict(self):
-        """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.loss_scale`)."""
+        """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.plugin.loss_scale`)."""
         return {type(self).__name__: {"loss_scaler": scaler_state(self._optimizer)}}
 
     def set_checkpoint_dict(self, state):

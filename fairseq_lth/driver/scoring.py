@@ -1,7 +1,7 @@
 """What the scorers share: the options common to every scoring config, and their command line.
 
-A scoring config is a dataclass (:class:`fairseq_lth.evaluate.EvalConfig` for BLEU,
-:class:`fairseq_lth.evaluate_lm.LMEvalConfig` for log perplexity) whose fields carry their help; the
+A scoring config is a dataclass (:class:`fairseq_lth.driver.evaluate.EvalConfig` for BLEU,
+:class:`fairseq_lth.driver.evaluate_lm.LMEvalConfig` for log perplexity) whose fields carry their help; the
 metadata below is shared by the fields both have, so each option is described once.
 """
 from __future__ import annotations

@@ -8,7 +8,7 @@ import torch
 import shared_mask as sm
 from shared_mask.files import atomic_write
 
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 
 def start_checkpoint(unit: sm.Unit) -> Path:
     """W_0 (init.pt), the rewind checkpoint (also for kinds the plugin re-initializes after loading),

@@ -4,7 +4,8 @@ The score is the paper's (and fairseq's WMT'14 recipe's): case-sensitive BLEU on
 BPE-removed output and reference (as multi-bleu.perl), optionally after splitting hyphenated
 compounds (``a-b`` -> ``a ##AT##-##AT## b``, fairseq's compound_split_bleu.sh).
 
-    python -m fairseq_lth.evaluate SAVE_DIR --data DATA [--average-last 5] [--compound-split] [--out metrics.json]
+    python -m fairseq_lth.driver.evaluate SAVE_DIR --data DATA [--average-last 5] [--compound-split] \\
+        [--out metrics.json]
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import sacrebleu
 from fairseq.data import data_utils
 from fairseq.data.indexed_dataset import MMapIndexedDataset
 
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli

@@ -25,8 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from shared_mask import Step
 
+from ..plugin.rewind import check_saved
 from .processes import PLUGIN_DIR
-from .rewind import RewindPoint
 
 # Options the driver sets itself for every unit.
 RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
@@ -148,15 +148,15 @@ def _check_subsets(cfg: DictConfig, task: tasks.FairseqTask, subsets: dict[str, 
 
 
 def _check_rewind(cfg: DictConfig, rewind: Step) -> None:
-    point = RewindPoint(updates=rewind.amount) if rewind.unit == "it" else RewindPoint(epochs=rewind.amount)
     checkpoint, optimization = cfg.checkpoint, cfg.optimization
     try:
-        point.check_saved(checkpoint.save_interval_updates, checkpoint.save_interval, checkpoint.no_save,
-                          checkpoint.no_last_checkpoints)
+        check_saved(rewind, checkpoint.save_interval_updates, checkpoint.save_interval, checkpoint.no_save,
+                    checkpoint.no_last_checkpoints)
     except ValueError as error:
         raise ValueError(f"--rewind {rewind}: {error}") from None
-    end = optimization.max_epoch if point.epochs else optimization.max_update
-    if end and max(point.epochs, point.updates) >= end:
-        option = "--max-epoch" if point.epochs else "--max-update"
+    epochs = rewind.unit == "ep"
+    end = optimization.max_epoch if epochs else optimization.max_update
+    if end and rewind.amount >= end:
+        option = "--max-epoch" if epochs else "--max-update"
         raise ValueError(f"--rewind {rewind}: the dense run ends at {option} {end}, before the rewind point "
                          "is reached; rewind earlier or train longer")

@@ -4,12 +4,12 @@ A task mixes :class:`LotteryOptions` into its config and calls a :class:`Lottery
 ``build_model``, ``begin_epoch``, ``train_step``, ``optimizer_step`` and ``reduce_metrics``:
 
 - dense run (no ``--lth-mask``): with ``--lth-rewind-checkpoint``, fairseq's checkpoint at the
-  rewind point is copied there (see :mod:`fairseq_lth.rewind`);
+  rewind point is copied there (see :mod:`fairseq_lth.plugin.rewind`);
 - ticket run (``--lth-mask``): started from the rewind checkpoint with ``--continue-once``, the
   ticket kind (``shared_mask.TICKETS``) derives its mask from the level's (``random_mask`` draws
   random positions with the mask's per-tensor counts), kinds that start from a fresh initialization
   (``random_reinit``) re-initialize the weights, the mask is applied before the first update and
-  every pruned entry stays exactly zero (see :mod:`fairseq_lth.masking`). A resumed run (from the
+  every pruned entry stays exactly zero (see :mod:`fairseq_lth.plugin.masking`). A resumed run (from the
   save dir's ``checkpoint_last.pt``) keeps its weights and mask.
 """
 import importlib
@@ -31,6 +31,13 @@ from . import rewind
 from .masking import MaskEnforcer
 
 logger = logging.getLogger(__name__)
+
+
+def rewind_updates_field(default: Optional[sm.Step] = None):
+    """The --lth-rewind-updates option, its help naming a task's ``default`` rewind point."""
+    said = "the task's" if default is None else rewind.describe(default)
+    return field(default=None, metadata={"help": f"late-rewinding point, in updates (0: the initial weights); "
+                                                 f"default: {said}"})
 
 
 @dataclass
@@ -58,11 +65,7 @@ class LotteryOptions(FairseqDataclass):
                           "included), no_embeddings (embedding tables and output projection left dense), "
                           "weights (no biases or norms)"},
     )
-    lth_rewind_updates: Optional[int] = field(
-        default=None,
-        metadata={"help": "late-rewinding point, in updates (0: the initial weights); default: the task's "
-                          "(lottery_translation: 1000 updates, lottery_language_modeling: the end of epoch 1)"},
-    )
+    lth_rewind_updates: Optional[int] = rewind_updates_field()
     lth_rewind_epochs: Optional[int] = field(
         default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
@@ -84,12 +87,12 @@ class LotteryOptions(FairseqDataclass):
 class LotteryHooks:
     """The lottery logic of one training process; see the module docstring."""
 
-    def __init__(self, cfg: LotteryOptions, default_rewind: rewind.RewindPoint):
+    def __init__(self, cfg: LotteryOptions, default_rewind: sm.Step):
         self.cfg = cfg
         for module in filter(None, (cfg.lth_extensions or "").split(",")):
             importlib.import_module(module)
         self.kind = sm.ticket_kind(cfg.lth_ticket)  # an unknown kind names the registered ones
-        self.point = rewind.RewindPoint.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
+        self.rewind = rewind.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
         self.model: Optional[nn.Module] = None
         self.mask: Optional[sm.Mask] = None
         self.density = 1.0
@@ -103,6 +106,11 @@ class LotteryHooks:
     def is_ticket(self) -> bool:
         return self.cfg.lth_mask is not None
 
+    @property
+    def point(self) -> str:
+        """The rewind point in words (``update 1000``, ``end of epoch 1``)."""
+        return rewind.describe(self.rewind)
+
     def attach(self, model: nn.Module, fresh_model: Callable[[], nn.Module]) -> None:
         """Check the options against the freshly built ``model`` before any training.
 
@@ -115,11 +123,11 @@ class LotteryHooks:
             if cfg.lth_ticket != sm.WINNING:
                 raise ValueError(f"--lth-ticket {cfg.lth_ticket} needs the level's mask: pass --lth-mask")
             if cfg.lth_rewind_checkpoint is not None:
-                if self.point.is_zero:
+                if self.rewind.is_zero:
                     raise ValueError("--lth-rewind-checkpoint with a rewind point of 0: the rewind checkpoint "
                                      "is the initial one, there is nothing to capture")
-                self.point.check_saved(cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
-                                       cfg.no_last_checkpoints)
+                rewind.check_saved(self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
+                                   cfg.no_last_checkpoints)
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
             return
         self.mask = self._load_mask(model)
@@ -164,9 +172,9 @@ class LotteryHooks:
 
     def before_train_step(self, optimizer, update_num: int) -> None:
         """Called before each forward/backward: capture the rewind point, or bind the mask."""
-        if self._capture_due and self.point.reached(update_num, self._epoch):
+        if self._capture_due and rewind.reached(self.rewind, update_num, self._epoch):
             if distributed_utils.get_global_rank() == 0:
-                rewind.capture(self.point, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
+                rewind.capture(self.rewind, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
             self._capture_due = False
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
             reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT

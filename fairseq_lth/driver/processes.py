@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable, TextIO
 
-PLUGIN_DIR = str(Path(__file__).resolve().parent)  # the --user-dir of every fairseq command
+PLUGIN_DIR = str(Path(__file__).resolve().parents[1])  # the fairseq_lth folder: the --user-dir of every fairseq command
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _TAIL = 25  # lines of output kept for the error message
 

@@ -13,7 +13,7 @@ import torch
 
 from shared_mask.files import atomic_write
 
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 
 _INTERVAL = re.compile(r"^checkpoint_\d+_(\d+)\.pt$")
 _EPOCH = re.compile(r"^checkpoint(\d+)\.pt$")
@@ -50,7 +50,7 @@ def usable_last_checkpoint(save_dir: str | os.PathLike) -> Path | None:
     fairseq writes a checkpoint atomically but copies it to checkpoint_last.pt in place, so a run
     killed during the copy leaves a truncated file. It is replaced by the latest checkpoint that
     loads: fairseq-train resumed from an earlier point replays the same updates (the plugin makes its
-    resume exact, see :mod:`fairseq_lth.tasks.lottery_task`).
+    resume exact, see :mod:`fairseq_lth.plugin.tasks.lottery_task`).
     """
     save_dir = Path(save_dir)
     last = save_dir / "checkpoint_last.pt"

@@ -3,7 +3,7 @@
 The owner holds an exclusive ``flock`` on ``UNIT/.lock`` and passes the descriptor on to fairseq-train,
 so the lock lasts as long as either lives: a rerun never trains a unit beside a fairseq-train left
 over from a killed driver (on Linux such a child is killed with the driver, see
-:mod:`fairseq_lth.processes`; the rerun waits the moment it takes to die), nor beside a second driver
+:mod:`fairseq_lth.driver.processes`; the rerun waits the moment it takes to die), nor beside a second driver
 on the same run folder.
 """
 from __future__ import annotations

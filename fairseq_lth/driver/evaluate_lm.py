@@ -5,7 +5,8 @@ token in nats. fairseq reports losses in base 2, so ``log_ppl = loss_base2 * ln 
 scored in the blocks the model was trained on (the checkpoint's --tokens-per-sample and
 --sample-break-mode), every token once.
 
-    python -m fairseq_lth.evaluate_lm SAVE_DIR --data DATA [--average-last 1] [--gen-subset test] [--out metrics.json]
+    python -m fairseq_lth.driver.evaluate_lm SAVE_DIR --data DATA [--average-last 1] [--gen-subset test] \\
+        [--out metrics.json]
 """
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from fairseq.data import data_utils
 from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq_cli import eval_lm
 
-from .checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint
 from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
@@ -30,7 +31,7 @@ from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
 _COUNT = re.compile(r"Evaluated ([\d,]+) tokens")
 _RESULT = re.compile(r"^eval-lm loss in bits: (\S+)$", re.M)
 # fairseq-eval-lm prints its loss to 4 decimals; this runs it and prints the loss in full.
-_EVAL_LM = "import sys, fairseq_lth.evaluate_lm as m; m.eval_lm_full_precision(sys.argv[1:])"
+_EVAL_LM = "import sys, fairseq_lth.driver.evaluate_lm as m; m.eval_lm_full_precision(sys.argv[1:])"
 
 
 @dataclass

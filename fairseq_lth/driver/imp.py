@@ -9,10 +9,10 @@ FAIRSEQ_TRAIN_ARGS are the model and optimization options of fairseq-train (--ar
 the save dir and the lottery options. Per seed it writes W_0 as a fairseq checkpoint (init.pt),
 trains the dense network (capturing rewind.pt at the rewind point), then per level computes the
 mask from the previous winning ticket's final weights with shared_mask and trains each ticket from
-rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.evaluate`) or by test log
-perplexity (language modeling, :mod:`fairseq_lth.evaluate_lm`).
+rewind.pt. Each unit is scored by BLEU (translation, :mod:`fairseq_lth.driver.evaluate`) or by test log
+perplexity (language modeling, :mod:`fairseq_lth.driver.evaluate_lm`).
 
-The whole command is checked before the run folder is touched (:mod:`fairseq_lth.train_args`).
+The whole command is checked before the run folder is touched (:mod:`fairseq_lth.driver.train_args`).
 Rerunning resumes, and a resumed unit ends exactly as an uninterrupted one: fairseq-train resumes
 from its checkpoint_last.pt (see :class:`FairseqTrainer.train` for the steps of a unit).
 """
@@ -37,9 +37,11 @@ from shared_mask.files import atomic_write, write_json
 from shared_mask.options import (ArgumentParser, HelpFormatter, add_lottery_options, import_extensions,
                                  lottery_config_from_args, run_command, workers_from_args)
 
+from ..plugin.checkpoint_compat import load_checkpoint
+from ..plugin.tasks.lottery_language_modeling import LotteryLanguageModelingTask
+from ..plugin.tasks.lottery_translation import LotteryTranslationTask
 from . import evaluate as ev
 from . import evaluate_lm
-from .checkpoint_compat import load_checkpoint
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import add_scoring_options, scoring_config
@@ -53,18 +55,18 @@ from .unit_progress import UnitProgress
 class TaskKind:
     """What the driver needs to know of a plugin task besides its name."""
 
+    task: type  # the plugin's task class; its default_rewind is the lottery's default --rewind
     eval_config: type  # the scoring config (ev.EvalConfig, evaluate_lm.LMEvalConfig)
     evaluate: Callable  # (data, save_dir, eval config, work_dir) -> metrics
-    rewind: str  # the paper's late-rewinding point for this task
     dictionaries: str  # glob of the dictionaries in a binarized data directory
     preprocess: str  # how such a directory is made
 
 
 TASKS = {
-    "lottery_translation": TaskKind(ev.EvalConfig, ev.evaluate, "1000it", "dict.*.txt",
+    "lottery_translation": TaskKind(LotteryTranslationTask, ev.EvalConfig, ev.evaluate, "dict.*.txt",
                                     "fairseq-preprocess --source-lang SRC --target-lang TGT"),
-    "lottery_language_modeling": TaskKind(evaluate_lm.LMEvalConfig, evaluate_lm.evaluate, "1ep", "dict.txt",
-                                          "fairseq-preprocess --only-source"),
+    "lottery_language_modeling": TaskKind(LotteryLanguageModelingTask, evaluate_lm.LMEvalConfig,
+                                          evaluate_lm.evaluate, "dict.txt", "fairseq-preprocess --only-source"),
 }
 SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]
 
@@ -104,7 +106,7 @@ class FairseqTrainer(sm.Trainer):
     def check(self, rewind: str | None) -> None:
         """Check what fairseq-train would refuse or fail on, hours into a lottery: the arguments (with
         fairseq's own parser), the model they build, the optimizer, the data subsets the lottery reads
-        and the ``rewind`` point (see :mod:`fairseq_lth.train_args`)."""
+        and the ``rewind`` point (see :mod:`fairseq_lth.driver.train_args`)."""
         cfg, fairseq_task = self._setup()
         try:
             self.build_model(0)
@@ -190,7 +192,7 @@ class FairseqTrainer(sm.Trainer):
         2. scoring from the kept checkpoints, unless scores.json holds the scores;
         3. the checkpoints are deleted (unless kept) once the scores are saved.
 
-        The unit's lock (:mod:`fairseq_lth.unit_lock`) keeps a leftover fairseq-train out of a rerun.
+        The unit's lock (:mod:`fairseq_lth.driver.unit_lock`) keeps a leftover fairseq-train out of a rerun.
         """
         files, cfg = unit.files, self._setup()[0]
         save_dir = files.checkpoints
@@ -245,7 +247,7 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         evaluation = scoring_config(args, kind.eval_config, SCORING_CONFIGS)
     except ValueError as e:
         parser.error(f"{e} (--task {args.task})")
-    config = lottery_config_from_args(args, rewind=kind.rewind)
+    config = lottery_config_from_args(args, rewind=str(kind.task.default_rewind))
     trainer = FairseqTrainer(args.data, train_args, config.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
                              task=args.task, extensions=extensions, progress=not args.no_progress)
     trainer.check(config.rewind)  # before run_lottery claims the run folder

@@ -1,0 +1,15 @@
+"""The code that runs inside fairseq-train (and fairseq-generate, fairseq-eval-lm): its tasks, model
+and hooks. It never imports the driver.
+
+Importing the plugin registers its tasks and models, lets torch >= 2.6 load fairseq checkpoints and
+makes fairseq-train exit cleanly on Python 3.11 (see :mod:`fairseq_lth.plugin.clean_exit`).
+"""
+import logging
+
+# fairseq's text-to-speech task prints an install hint for a package the plugin never uses when fairseq's
+# tasks are imported (through a root handler it installs for itself).
+logging.getLogger("fairseq.tasks.text_to_speech").setLevel(logging.WARNING)
+
+from . import checkpoint_compat, clean_exit  # noqa: F401,E402
+from .models import lstm_lm  # noqa: F401,E402
+from .tasks import lottery_language_modeling, lottery_translation  # noqa: F401,E402
