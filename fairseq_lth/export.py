@@ -41,7 +41,7 @@ class FairseqExporter(Exporter):
             state = load_checkpoint(unit.final)
             model = state["model"]
         except Exception as e:  # torch.load raises many kinds on a damaged file
-            raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from None
+            raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from e
         kept = {"args": state.get("args"), "cfg": state.get("cfg"),
                 "optimizer_history": state["optimizer_history"][-1:],
                 "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k == "train_iterator"}}

@@ -47,6 +47,10 @@ class UnitFolder:
     def log(self) -> Path:
         return self.dir / "train.log"
 
+    def rank_log(self, rank: int) -> Path:
+        """The log of rank ``rank`` > 0 of a data-parallel fairseq unit (rank 0 writes :attr:`log`)."""
+        return self.dir / f"train.rank{rank}.log"
+
     @property
     def lock(self) -> Path:
         return self.dir / ".lock"

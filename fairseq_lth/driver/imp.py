@@ -43,7 +43,8 @@ from ..plugin.tasks.lottery_translation import LotteryTranslationTask
 from . import evaluate as ev
 from . import evaluate_lm
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
-from .processes import PLUGIN_DIR, run_logged
+from .processes import PLUGIN_DIR, Member, run_group
+from .ranks import check_ranks, cpu_world_size, rank_commands
 from .scoring import add_scoring_options, scoring_config
 from .ticket_start import start_checkpoint
 from .train_args import check_train_args, parse_train_args, quiet, reserved_args
@@ -80,7 +81,8 @@ class FairseqTrainer(sm.Trainer):
     suffix = ".pt"
 
     def __init__(self, data: str, train_args: list[str], scope: str, evaluation, keep_checkpoints: bool = False,
-                 task: str = "lottery_translation", extensions: list[str] = (), progress: bool = True):
+                 task: str = "lottery_translation", extensions: list[str] = (), progress: bool = True,
+                 verify_masks: bool = False):
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
         kind = TASKS[task]
@@ -101,6 +103,7 @@ class FairseqTrainer(sm.Trainer):
         self.keep_checkpoints = keep_checkpoints
         self.extensions = list(extensions)  # modules registering ticket kinds, imported by fairseq-train too
         self.progress = progress
+        self.verify_masks = verify_masks  # every rank checks its pruned entries after every update
         self._cfg = self._task = None
 
     def check(self, rewind: str | None) -> None:
@@ -111,7 +114,8 @@ class FairseqTrainer(sm.Trainer):
         try:
             self.build_model(0)
         except (ValueError, AssertionError) as error:
-            raise ValueError(f"the fairseq-train arguments build no model: {error}") from None
+            raise ValueError(f"the fairseq-train arguments build no model: {error}") from error
+        check_ranks(cfg, self.train_args)
         check_train_args(cfg, fairseq_task, None if rewind is None else sm.parse_step(rewind),
                          {self.evaluation.subset: "the scoring subset (--gen-subset)"})
 
@@ -169,6 +173,8 @@ class FairseqTrainer(sm.Trainer):
                "--tensorboard-logdir", str(unit.files.tb), "--lth-scope", self.scope]
         if self.extensions:
             cmd += ["--lth-extensions", ",".join(self.extensions)]
+        if self.verify_masks:
+            cmd.append("--lth-verify-masks")
         if unit.ticket == sm.DENSE:
             cmd += ["--continue-once", str(unit.init_path)]
             if unit.capture_rewind is not None:
@@ -201,8 +207,10 @@ class FairseqTrainer(sm.Trainer):
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
                 if last is None or not self._finished(last):
-                    run_logged("fairseq-train", self.train_command(unit), files.log,
-                               on_line=progress.line, append=True, pass_fds=(lock,))
+                    commands = rank_commands(self.train_command(unit), self.train_args, cpu_world_size(cfg))
+                    members = [Member(cmd, files.rank_log(rank) if rank else files.log, None if rank else progress.line)
+                               for rank, cmd in enumerate(commands)]
+                    run_group("fairseq-train", members, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
             if not files.scores.exists():
                 progress.scoring()
@@ -231,6 +239,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-checkpoints", action="store_true",
                         help="keep each unit's fairseq checkpoints (default: keep final.pt only)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--verify-masks", action="store_true",
+                        help="every fairseq-train rank checks after every update that the pruned entries are zero in "
+                             "its weights, optimizer state and fp32 master copy, and records its mask and weights "
+                             "digests (checkpoints/lth_verify.rank<R>.json); slow, for tests and new hardware")
     add_scoring_options(parser, SCORING_CONFIGS, unset_help="default: the task's")
     return parser
 
@@ -249,7 +261,8 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         parser.error(f"{e} (--task {args.task})")
     config = lottery_config_from_args(args, rewind=str(kind.task.default_rewind))
     trainer = FairseqTrainer(args.data, train_args, config.scope, evaluation, keep_checkpoints=args.keep_checkpoints,
-                             task=args.task, extensions=extensions, progress=not args.no_progress)
+                             task=args.task, extensions=extensions, progress=not args.no_progress,
+                             verify_masks=args.verify_masks)
     trainer.check(config.rewind)  # before run_lottery claims the run folder
     results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress,
                              workers=workers_from_args(args))

@@ -15,8 +15,9 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import Callable, NamedTuple, TextIO
 
 PLUGIN_DIR = str(Path(__file__).resolve().parents[1])  # the fairseq_lth folder: the --user-dir of every fairseq command
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -51,42 +52,99 @@ def _die_with(parent: int) -> Callable[[], None] | None:
     return arm
 
 
+class Member(NamedTuple):
+    """One program of a group: its command, its log file and the callback for its stdout lines."""
+
+    cmd: list[str]
+    log: Path
+    on_line: Callable[[str], None] | None = None
+
+
 def run_logged(name: str, cmd: list[str], log: Path, on_line: Callable[[str], None] | None = None,
                append: bool = False, pass_fds: tuple[int, ...] = ()) -> None:
     """Run ``cmd`` (the program ``name``) with its stdout and stderr streamed into ``log`` (appended to with
     ``append``) and each stdout line (without its newline) passed to ``on_line``; raise
     :class:`ProcessFailed` if it fails. ``pass_fds`` stay open in the child (a lock it then holds too)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    out_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
-    err_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
-    with open(log, "a" if append else "w", encoding="utf-8") as sink:
+    run_group(name, [Member(cmd, log, on_line)], append, pass_fds)
+
+
+def run_group(name: str, members: list[Member], append: bool = False, pass_fds: tuple[int, ...] = ()) -> None:
+    """Run the ``members`` at once (the ranks of one data-parallel training), each logged as :func:`run_logged`
+    does; when one fails the others are killed (a rank left alone would wait for its peers forever) and
+    :class:`ProcessFailed` names the first that failed (``name``, and its rank in a group of several)."""
+    runs = []
+    try:
+        for rank, member in enumerate(members):
+            label = name if len(members) == 1 else f"{name} (rank {rank})"
+            runs.append(_Child(label, member, append, pass_fds))
+        failed = None
+        while failed is None and any(run.status is None for run in runs):
+            time.sleep(0.05)
+            for run in runs:
+                if run.error is not None:  # raised by an on_line callback (^C, a stop): stop everyone
+                    raise run.error
+            failed = next((run for run in runs if run.status not in (None, 0)), None)
+    finally:
+        for run in runs:
+            run.stop()
+    if failed is not None:  # the first to fail, not the others stopped for it
+        failed.raise_failure()
+
+
+class _Child:
+    """A started program whose stdout and stderr threads copy its output into its log."""
+
+    def __init__(self, name: str, member: Member, append: bool, pass_fds: tuple[int, ...]):
+        self.name, self.log = name, member.log
+        member.log.parent.mkdir(parents=True, exist_ok=True)
+        self.out_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
+        self.err_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
+        self.sink = open(member.log, "a" if append else "w", encoding="utf-8")
+        self.process = subprocess.Popen(member.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                        errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                                        process_group=0, preexec_fn=_die_with(os.getpid()), pass_fds=pass_fds)
+        self.error: BaseException | None = None
         lock = threading.Lock()
-        child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, errors="replace",
-                                 env={**os.environ, "PYTHONUNBUFFERED": "1"}, process_group=0,
-                                 preexec_fn=_die_with(os.getpid()), pass_fds=pass_fds)
-        errors = threading.Thread(target=_pump, args=(child.stderr, sink, lock, err_tail, None), daemon=True)
-        try:
-            errors.start()
-            _pump(child.stdout, sink, lock, out_tail, on_line)
-            errors.join()
-            status = child.wait()
-        finally:
-            if child.poll() is None:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-    if status != 0:
+        self.pumps = [threading.Thread(target=self._pump, args=(stream, lock, tail, on_line), daemon=True)
+                      for stream, tail, on_line in ((self.process.stdout, self.out_tail, member.on_line),
+                                                    (self.process.stderr, self.err_tail, None))]
+        for pump in self.pumps:
+            pump.start()
+
+    @property
+    def status(self) -> int | None:
+        """The exit status once the program ended and its output is in the log, else None."""
+        status = self.process.poll()
+        return None if status is None or any(p.is_alive() for p in self.pumps) else status
+
+    def stop(self) -> None:
+        """Kill the program's process group if it still runs; close its log."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for pump in self.pumps:
+            pump.join()
+        self.sink.close()
+
+    def raise_failure(self) -> None:
         # A Python program's last words (the exception) are on stderr; fairseq logs to stdout.
-        last = next((line for tail in (err_tail, out_tail) for line in reversed(tail) if line.strip()), "no output")
+        tails = (self.err_tail, self.out_tail)
+        last = next((line for tail in tails for line in reversed(tail) if line.strip()), "no output")
+        status = self.process.returncode
         how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        raise ProcessFailed(f"{name} {how}: {last.strip()} (log: {log})\n" + "\n".join([*out_tail, *err_tail]))
+        raise ProcessFailed(f"{self.name} {how}: {last.strip()} (log: {self.log})\n"
+                            + "\n".join([*self.out_tail, *self.err_tail]))
 
 
-def _pump(stream: TextIO, sink: TextIO, lock: threading.Lock, tail: collections.deque,
-          on_line: Callable[[str], None] | None) -> None:
-    for line in stream:
-        with lock:
-            sink.write(line)
-            sink.flush()
-            tail.append(line.rstrip("\n"))
-        if on_line is not None:
-            on_line(line.rstrip("\n"))
+    def _pump(self, stream: TextIO, lock: threading.Lock, tail: collections.deque,
+              on_line: Callable[[str], None] | None) -> None:
+        for line in stream:
+            with lock:
+                self.sink.write(line)
+                self.sink.flush()
+                tail.append(line.rstrip("\n"))
+            if on_line is not None and self.error is None:
+                try:
+                    on_line(line.rstrip("\n"))
+                except BaseException as error:  # handed to the waiting thread, which stops the group
+                    self.error = error

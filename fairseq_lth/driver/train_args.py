@@ -121,7 +121,7 @@ def _check_optimizer(cfg: DictConfig) -> None:
             optimizer = optim.build_optimizer(cfg.optimizer, [torch.nn.Parameter(torch.zeros(1))])
             lr_scheduler.build_lr_scheduler(cfg.lr_scheduler, optimizer)
     except (ValueError, AssertionError, SyntaxError, NameError, TypeError) as error:  # --adam-betas "(0.9,"
-        raise ValueError(f"--optimizer {name}: {type(error).__name__}: {error}") from None
+        raise ValueError(f"--optimizer {name}: {type(error).__name__}: {error}") from error
     for key, value in optimizer.optimizer_config.items():
         low, high = _RANGES.get(key, (-math.inf, math.inf))
         if not all(low <= v < high for v in _values(value) if isinstance(v, (int, float))):
@@ -153,7 +153,7 @@ def _check_rewind(cfg: DictConfig, rewind: Step) -> None:
         check_saved(rewind, checkpoint.save_interval_updates, checkpoint.save_interval, checkpoint.no_save,
                     checkpoint.no_last_checkpoints)
     except ValueError as error:
-        raise ValueError(f"--rewind {rewind}: {error}") from None
+        raise ValueError(f"--rewind {rewind}: {error}") from error
     epochs = rewind.unit == "ep"
     end = optimization.max_epoch if epochs else optimization.max_update
     if end and rewind.amount >= end:

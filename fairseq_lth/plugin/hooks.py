@@ -29,6 +29,7 @@ import shared_mask as sm
 
 from . import rewind
 from .masking import MaskEnforcer
+from .verify import MaskVerifier
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,12 @@ class LotteryOptions(FairseqDataclass):
         metadata={"help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
                           "(ticket runs start from it with --continue-once)"},
     )
+    lth_verify_masks: bool = field(
+        default=False,
+        metadata={"help": "check after every update that the pruned entries are zero in the weights, the "
+                          "optimizer state and the fp32 master copy of every rank, and record the mask's and the "
+                          "weights' digests in SAVE_DIR/lth_verify.rank<R>.json (slow: for tests and new hardware)"},
+    )
     # Read from the checkpoint options (not command-line options of the task).
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
@@ -101,6 +108,7 @@ class LotteryHooks:
         self._starts_at_rewind = False
         self._epoch = 0
         self._capture_due = False
+        self._verifier: Optional[MaskVerifier] = None
 
     @property
     def is_ticket(self) -> bool:
@@ -194,9 +202,14 @@ class LotteryHooks:
         if self.enforcer is not None:
             self.enforcer.mask_grads_()
 
-    def after_optimizer_step(self) -> None:
+    def after_optimizer_step(self, update_num: int) -> None:
+        """After the optimizer step that makes update ``update_num + 1``."""
         if self.enforcer is not None:
             self.enforcer.after_step_()
+        if self.cfg.lth_verify_masks:
+            if self._verifier is None:
+                self._verifier = MaskVerifier(self.cfg.save_dir, self.model, self.mask)
+            self._verifier.after_update(self.enforcer, update_num + 1)
 
     def log_metrics(self) -> None:
         if self.mask is not None:

@@ -67,6 +67,21 @@ class MaskEnforcer:
             self._masker.zero_state_(torch_optimizer)
 
 
+    @torch.no_grad()
+    def stray_counts(self) -> dict[str, int]:
+        """Nonzero pruned entries now, per place: the model's weights, the optimizer state, and the fp32
+        master copy's weights (where there is one); all zero while the mask is enforced."""
+        counts = {"weights": sum(int(torch.count_nonzero(p[dead])) for p, dead in self._masker.dead)}
+        if self._master is not None:
+            counts.update(self._master.stray_counts())
+        else:
+            state = self.optimizer.optimizer.state
+            counts["optimizer_state"] = sum(
+                int(torch.count_nonzero(value[dead])) for p, dead in self._masker.dead
+                for value in state.get(p, {}).values() if torch.is_tensor(value) and value.shape == p.shape)
+        return counts
+
+
 class _MasterCopy:
     """Per-parameter views into FP16Optimizer's fp32 master weights and their optimizer state."""
 
@@ -112,6 +127,14 @@ class _MasterCopy:
     def zero_weights_(self) -> None:
         for master, offset, p, dead in self._entries:
             self._view(master, offset, p).masked_fill_(dead, 0)
+
+    def stray_counts(self) -> dict[str, int]:
+        views = [(master, self._view(master, offset, p), p, offset, dead) for master, offset, p, dead in self._entries]
+        return {"master_weights": sum(int(torch.count_nonzero(view[dead])) for _, view, _, _, dead in views),
+                "optimizer_state": sum(int(torch.count_nonzero(self._view(value, offset, p)[dead]))
+                                       for master, _, p, offset, dead in views
+                                       for value in self._state.get(master, {}).values()
+                                       if torch.is_tensor(value) and value.shape == master.shape)}
 
     def zero_state_(self) -> None:
         for master, offset, p, dead in self._entries:

@@ -65,7 +65,7 @@ class LotteryTask:
 
     def optimizer_step(self, optimizer, model, update_num):
         super().optimizer_step(optimizer, model, update_num)
-        self.lottery.after_optimizer_step()
+        self.lottery.after_optimizer_step(update_num)
 
     def reduce_metrics(self, logging_outputs, criterion):
         super().reduce_metrics(logging_outputs, criterion)
