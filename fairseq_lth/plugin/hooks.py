@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 def rewind_updates_field(default: Optional[sm.Step] = None):
     """The --lth-rewind-updates option, its help naming a task's ``default`` rewind point."""
     said = "the task's" if default is None else rewind.describe(default)
-    return field(default=None, metadata={"help": f"late-rewinding point, in updates (0: the initial weights); "
+    return field(default=None, metadata={"help": "late-rewinding point, in updates (0: the initial weights); "
                                                  f"default: {said}"})
 
 

@@ -12,7 +12,8 @@ class LotteryTask:
     """Mixed in before a fairseq task class (``class T(LotteryTask, TranslationTask)``).
 
     The task's config must include :class:`~fairseq_lth.plugin.hooks.LotteryOptions`; ``default_rewind``
-    is the late-rewinding point used when neither --lth-rewind-updates nor --lth-rewind-epochs is given.
+    is the late-rewinding point used when neither --lth-rewind-updates nor --lth-rewind-epochs is given
+    (the config's ``rewind_updates_field(default_rewind)`` names it in the help; the driver reads it too).
     """
 
     default_rewind: sm.Step
