@@ -19,6 +19,12 @@ class Step:
     amount: int
     unit: str
 
+    def __post_init__(self):
+        if self.unit not in ("it", "ep"):
+            raise ValueError(f"a step counts iterations (it) or epochs (ep), not {self.unit!r}")
+        if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 0:
+            raise ValueError(f"a step is a non-negative whole number of {self.unit}, got {self.amount!r}")
+
     @property
     def is_zero(self) -> bool:
         return self.amount == 0

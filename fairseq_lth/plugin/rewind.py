@@ -27,10 +27,9 @@ def from_options(updates: int | None, epochs: int | None, default: Step) -> Step
         raise ValueError("give the rewind point once: --lth-rewind-updates or --lth-rewind-epochs, not both")
     if updates is None and epochs is None:
         return default
-    point = Step(updates, "it") if updates is not None else Step(epochs, "ep")
-    if point.amount < 0:
-        raise ValueError(f"the rewind point must not be negative, got {point.amount}")
-    return point
+    if (updates if updates is not None else epochs) < 0:
+        raise ValueError(f"the rewind point must not be negative, got {updates if updates is not None else epochs}")
+    return Step(updates, "it") if updates is not None else Step(epochs, "ep")
 
 
 def describe(point: Step) -> str:
