@@ -1,5 +1,6 @@
 # `make demo` and `make test` are the README's two commands: each creates the virtual environment
-# on first use (torch pinned to the CPU build first, see constraints.txt), then runs its job.
+# on first use (torch pinned to the CPU build first, see constraints.txt), then runs its job;
+# `make test` runs the linter and the formatter check (ruff.toml) before the tests.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -19,4 +20,6 @@ demo: $(STAMP)
 	$(BIN)/rl-lth demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest tests

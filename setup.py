@@ -3,6 +3,7 @@
 Install torch first (``pip install torch==2.13.0``, or use ``constraints.txt``): a bare
 ``torch`` requirement would pull a multi-GB CUDA build on CPU-only machines.
 """
+
 from setuptools import find_packages, setup
 
 setup(
@@ -27,7 +28,7 @@ setup(
         'fairseq-fixed==0.12.3.1; python_version >= "3.11"',
     ],
     extras_require={
-        "test": ["pytest", "pytest-timeout"],
+        "test": ["pytest", "pytest-timeout", "ruff==0.17.6"],
         "ray": ["ray==2.60.0"],  # --workers / --ray-address: units of a lottery at once on a Ray cluster
         "bench": ["stable-baselines3"],
     },

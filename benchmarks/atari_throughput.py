@@ -15,6 +15,7 @@ Frames = steps x frame_skip (4). Usage:
 
     python benchmarks/atari_throughput.py [--preset paper|tiny] [--device cpu|cuda] [--updates N] ...
 """
+
 from __future__ import annotations
 
 import argparse
@@ -84,16 +85,19 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (0: torch's default)")
     args = parser.parse_args()
-    given = dict(num_envs=args.num_envs, batch_size=args.batch_size, trajectories=args.trajectories,
-                 env_threads=args.env_threads)
+    given = dict(
+        num_envs=args.num_envs, batch_size=args.batch_size, trajectories=args.trajectories, env_threads=args.env_threads
+    )
     settings = replace(ATARI[args.preset].settings, **{k: v for k, v in given.items() if v is not None})
     updates = args.updates or max(50, 2 * settings.num_envs // settings.trajectories)
     if updates < 1:
         parser.error("--updates must be positive")
     device = torch.device(args.device)
-    print(f"{args.env}: {settings.num_envs} envs, {settings.batch_size} per recv, {settings.trajectories} "
-          f"trajectories of {settings.unroll} per batch, net channels {settings.channels} hidden {settings.hidden}, "
-          f"{updates} updates, device {device}, torch threads {args.threads or torch.get_num_threads()}")
+    print(
+        f"{args.env}: {settings.num_envs} envs, {settings.batch_size} per recv, {settings.trajectories} "
+        f"trajectories of {settings.unroll} per batch, net channels {settings.channels} hidden {settings.hidden}, "
+        f"{updates} updates, device {device}, torch threads {args.threads or torch.get_num_threads()}"
+    )
     with torch_threads(args.threads):
         before = raw_steps_per_second(args.env, settings, args.raw_seconds)
         trainer = trainer_steps_per_second(args.env, settings, updates, device)

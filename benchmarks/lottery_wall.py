@@ -15,6 +15,7 @@ paper's Atari grid.
 
     python benchmarks/lottery_wall.py [--workers 2] [--skip-measure]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,13 @@ def simulate(chains: int, levels: int, tickets: int, workers: int) -> int:
 
 def measure(workers: int) -> tuple[float, float]:
     """Seconds of the demo lottery in this process and on ``workers`` Ray workers (same masks)."""
-    trainer = RLTrainer(ENV, "a2c", Budget(EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES), A2CConfig(lr=LEARNING_RATE),
-                        Runtime(progress=False))
+    trainer = RLTrainer(
+        ENV,
+        "a2c",
+        Budget(EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES),
+        A2CConfig(lr=LEARNING_RATE),
+        Runtime(progress=False),
+    )
     config = sm.LotteryConfig(**LOTTERY)
     folder = Path(tempfile.mkdtemp(prefix="lottery_wall_"))
     seconds = []
@@ -80,26 +86,40 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workers", type=int, default=2, help="Ray workers of the measured run")
     parser.add_argument("--skip-measure", action="store_true", help="only the graph figures and the prediction")
-    parser.add_argument("--cpu-steps-per-second", type=float, default=51.0,
-                        help="Atari trainer, paper settings, this CPU (benchmarks/atari_throughput.py --threads 2)")
-    parser.add_argument("--gpu-steps-per-second", type=float, default=9100.0,
-                        help="Atari trainer, paper settings, one H100 (--device cuda)")
+    parser.add_argument(
+        "--cpu-steps-per-second",
+        type=float,
+        default=51.0,
+        help="Atari trainer, paper settings, this CPU (benchmarks/atari_throughput.py --threads 2)",
+    )
+    parser.add_argument(
+        "--gpu-steps-per-second",
+        type=float,
+        default=9100.0,
+        help="Atari trainer, paper settings, one H100 (--device cuda)",
+    )
     args = parser.parse_args()
 
     seeds, levels, tickets = len(LOTTERY["seeds"]), LOTTERY["levels"], len(LOTTERY["tickets"])
     units = seeds * (1 + levels * tickets)
     ideal = simulate(seeds, levels, tickets, args.workers)
-    print(f"demo lottery: {units} units, critical path {1 + levels} units; with {args.workers} workers "
-          f"{ideal} unit times: at best {units / ideal:.2f}x")
+    print(
+        f"demo lottery: {units} units, critical path {1 + levels} units; with {args.workers} workers "
+        f"{ideal} unit times: at best {units / ideal:.2f}x"
+    )
     if not args.skip_measure:
         one, many = measure(args.workers)
-        print(f"measured: in-process {one:.1f} s, {args.workers} Ray workers {many:.1f} s (start-up included): "
-              f"{one / many:.2f}x; same masks")
+        print(
+            f"measured: in-process {one:.1f} s, {args.workers} Ray workers {many:.1f} s (start-up included): "
+            f"{one / many:.2f}x; same masks"
+        )
 
     chains = PAPER_GAMES * PAPER_SEEDS
     paper_units = chains * (1 + PAPER_LEVELS * PAPER_TICKETS)
-    print(f"\nthe paper's Atari grid: {paper_units} units, critical path {1 + PAPER_LEVELS} units, "
-          f"{PAPER_STEPS_PER_UNIT / 1e6:.1f}M agent steps per unit")
+    print(
+        f"\nthe paper's Atari grid: {paper_units} units, critical path {1 + PAPER_LEVELS} units, "
+        f"{PAPER_STEPS_PER_UNIT / 1e6:.1f}M agent steps per unit"
+    )
     print(f"{'workers':>8}  {'unit times':>10}  {'wall (CPU here)':>16}  {'wall (one H100 each)':>20}")
     for workers in (1, 8, 64, 512):
         steps = simulate(chains, PAPER_LEVELS, PAPER_TICKETS, workers)

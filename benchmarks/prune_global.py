@@ -19,6 +19,7 @@ memory is above what was allocated before the method: ``torch.cuda.max_memory_al
 the resident-set size sampled every millisecond on the CPU. Usage:
 ``python benchmarks/prune_global.py --device cpu|cuda [--sizes 58M 210M] [--repeats 3]``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,9 @@ GB = 1e9
 
 def ffn_model() -> nn.Module:
     """58M parameters: an embedding and three feed-forward blocks, each with a LayerNorm."""
-    blocks = [nn.Sequential(nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 1024), nn.LayerNorm(1024)) for _ in range(3)]
+    blocks = [
+        nn.Sequential(nn.Linear(1024, 4096), nn.ReLU(), nn.Linear(4096, 1024), nn.LayerNorm(1024)) for _ in range(3)
+    ]
     return nn.Sequential(nn.Embedding(32000, 1024), *blocks)
 
 
@@ -118,7 +121,9 @@ def two_steps(prune, mask: sm.Mask, device: torch.device, rate: float):
 def kthvalue_step(params: dict, mask: sm.Mask, rate: float) -> sm.Mask:
     """Prune every survivor at or below the k-th smallest surviving magnitude (ties over-prune)."""
     names = mask.names()
-    magnitudes = torch.cat([params[n].detach().abs().reshape(-1)[mask[n].reshape(-1).to(params[n].device)] for n in names])
+    magnitudes = torch.cat(
+        [params[n].detach().abs().reshape(-1)[mask[n].reshape(-1).to(params[n].device)] for n in names]
+    )
     threshold = torch.kthvalue(magnitudes, int(rate * magnitudes.numel() + 0.5)).values
     del magnitudes
     return sm.Mask({n: mask[n] & (params[n].detach().abs() > threshold).cpu() for n in names})
@@ -142,8 +147,10 @@ def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: 
     names = sm.prunable(model, "all")
     param_bytes = sum(params[n].numel() * params[n].element_size() for n in names)
     numel = sum(params[n].numel() for n in names)
-    print(f"\n== {size}: {numel / 1e6:.1f}M parameters in {len(names)} tensors, {param_bytes / GB:.2f} GB, {device}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"\n== {size}: {numel / 1e6:.1f}M parameters in {len(names)} tensors, {param_bytes / GB:.2f} GB, {device}, "
+        f"{torch.get_num_threads()} threads"
+    )
     dense = sm.Mask.dense(model, names)
 
     rows = {}
@@ -151,14 +158,20 @@ def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: 
     for n in sorted({threads, 1}, reverse=True):  # ours runs single-threaded ops on worker threads
         torch.set_num_threads(n)
         reads = [measure(lambda: read_pass(params, names), device) for _ in range(max(repeats, 3))]
-        rows[f"one read pass (vector_norm 1), {n} thread{'s' * (n > 1)}"] = ([r[1] for r in reads], [r[2] for r in reads])
+        rows[f"one read pass (vector_norm 1), {n} thread{'s' * (n > 1)}"] = (
+            [r[1] for r in reads],
+            [r[2] for r in reads],
+        )
     torch.set_num_threads(threads)
     runs = [two_steps(lambda m, r: sm.prune_global(params, m, r), dense, device, rate) for _ in range(repeats)]
     ours = runs[0][0]
     rows["shared_mask.prune_global (exact)"] = ([s for r in runs for s in r[1]], [e for r in runs for e in r[2]])
     runs = [two_steps(lambda m, r: kthvalue_step(params, m, r), dense, device, rate) for _ in range(repeats)]
     kth = runs[0][0]
-    rows["torch.kthvalue threshold (inexact on ties)"] = ([s for r in runs for s in r[1]], [e for r in runs for e in r[2]])
+    rows["torch.kthvalue threshold (inexact on ties)"] = (
+        [s for r in runs for s in r[1]],
+        [e for r in runs for e in r[2]],
+    )
     if not skip_torch:
         _, seconds, extra = two_steps(lambda m, r: torch_prune_step(model, names, r), dense, device, rate)
         rows["torch.nn.utils.prune.global_unstructured"] = (seconds, extra)
@@ -167,29 +180,44 @@ def run(size: str, device: torch.device, rate: float, repeats: int, skip_torch: 
     median = {}
     for name, (seconds, extra) in rows.items():
         median[name] = statistics.median(seconds)
-        print(f"{name:<44} {median[name]:16.4f} {min(seconds):7.3f}-{max(seconds):<7.3f} "
-              f"{max(extra) / GB:9.3f}GB {max(extra) / param_bytes:13.2f}x")
+        print(
+            f"{name:<44} {median[name]:16.4f} {min(seconds):7.3f}-{max(seconds):<7.3f} "
+            f"{max(extra) / GB:9.3f}GB {max(extra) / param_bytes:13.2f}x"
+        )
     t_ours = median["shared_mask.prune_global (exact)"]
     t_read = min(t for name, t in median.items() if name.startswith("one read pass"))
-    print(f"ours = {t_ours / t_read:.1f}x the faster read pass; kthvalue / ours = "
-          f"{median['torch.kthvalue threshold (inexact on ties)'] / t_ours:.1f}x", end="")
+    print(
+        f"ours = {t_ours / t_read:.1f}x the faster read pass; kthvalue / ours = "
+        f"{median['torch.kthvalue threshold (inexact on ties)'] / t_ours:.1f}x",
+        end="",
+    )
     if not skip_torch:
         print(f"; torch prune / ours = {median['torch.nn.utils.prune.global_unstructured'] / t_ours:.1f}x", end="")
-    print(f"\nkept after each step: ours {ours[1].alive()}, {ours[2].alive()} of {numel} (exactly 80%, 64%); kthvalue "
-          f"{kth[1].alive()}, {kth[2].alive()}; after step 1 they differ in {round(ours[1].hamming(kth[1]) * numel)} "
-          f"entries (ties at the threshold, which kthvalue prunes all of)")
-    figures = {"size": size, "device": str(device), "parameters": numel, "param_bytes": param_bytes,
-               "seconds_per_step": t_ours, "read_pass_seconds": t_read, "ratio_to_read_pass": t_ours / t_read,
-               "peak_extra_bytes": max(rows["shared_mask.prune_global (exact)"][1]),
-               "masks_on_weights_device": all(t.device == params[n].device for n, t in ours[2].items())}
+    print(
+        f"\nkept after each step: ours {ours[1].alive()}, {ours[2].alive()} of {numel} (exactly 80%, 64%); kthvalue "
+        f"{kth[1].alive()}, {kth[2].alive()}; after step 1 they differ in {round(ours[1].hamming(kth[1]) * numel)} "
+        f"entries (ties at the threshold, which kthvalue prunes all of)"
+    )
+    figures = {
+        "size": size,
+        "device": str(device),
+        "parameters": numel,
+        "param_bytes": param_bytes,
+        "seconds_per_step": t_ours,
+        "read_pass_seconds": t_read,
+        "ratio_to_read_pass": t_ours / t_read,
+        "peak_extra_bytes": max(rows["shared_mask.prune_global (exact)"][1]),
+        "masks_on_weights_device": all(t.device == params[n].device for n, t in ours[2].items()),
+    }
     if not skip_torch:
         figures["torch_prune_seconds_per_step"] = median["torch.nn.utils.prune.global_unstructured"]
         figures["speedup_over_torch_prune"] = figures["torch_prune_seconds_per_step"] / t_ours
     if device.type != "cpu":  # the same masks as on the CPU, from the same weights
         torch.manual_seed(0)
         cpu_params = dict(MODELS[size]().requires_grad_(False).named_parameters())
-        cpu_masks = two_steps(lambda m, r: sm.prune_global(cpu_params, m, r), sm.Mask.dense(cpu_params, names),
-                              torch.device("cpu"), rate)[0]
+        cpu_masks = two_steps(
+            lambda m, r: sm.prune_global(cpu_params, m, r), sm.Mask.dense(cpu_params, names), torch.device("cpu"), rate
+        )[0]
         figures["same_masks_as_cpu"] = cpu_masks[1] == ours[1] and cpu_masks[2] == ours[2]
         print(f"same masks as on the CPU: {figures['same_masks_as_cpu']}")
     return figures
@@ -204,7 +232,9 @@ def main() -> None:
     parser.add_argument("--skip-torch-prune", action="store_true", help="skip the slow torch.nn.utils.prune baseline")
     parser.add_argument("--json", type=Path, help="also write the figures of every size to this JSON file")
     args = parser.parse_args()
-    figures = [run(size, torch.device(args.device), args.rate, args.repeats, args.skip_torch_prune) for size in args.sizes]
+    figures = [
+        run(size, torch.device(args.device), args.rate, args.repeats, args.skip_torch_prune) for size in args.sizes
+    ]
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
 

@@ -15,6 +15,7 @@ first reaches 195, for each seed (the median is compared). Usage:
 
     python benchmarks/rl_throughput.py [--seeds 0 1 2] [--steps 200000] [--limit 120]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -23,9 +24,9 @@ import time
 import warnings
 
 import numpy as np
-import shared_mask as sm
 import torch
 
+import shared_mask as sm
 from rl_lth.algorithms.a2c import A2C
 from rl_lth.envs import make_env
 from rl_lth.trainer import torch_threads
@@ -130,25 +131,35 @@ def main() -> None:
     print(f"stable-baselines3 A2C ({SB3_ENVS} envs), {default_threads} torch threads: {sb3_default:,.0f} steps/s")
 
     results = {}
-    for name, run in (("rl_lth A2C (32 envpool envs)", rl_lth_run), (f"stable-baselines3 A2C ({SB3_ENVS} envs)", sb3_run)):
+    for name, run in (
+        ("rl_lth A2C (32 envpool envs)", rl_lth_run),
+        (f"stable-baselines3 A2C ({SB3_ENVS} envs)", sb3_run),
+    ):
         with torch_threads(1):
             speed = statistics.median(run(seed, args.steps, stop_at_target=False)[0] for seed in args.seeds[:1] * 2)
             solved = [run(seed, args.limit, stop_at_target=True)[1] for seed in args.seeds]
         results[name] = (speed, solved)
-        print(f"{name}, 1 torch thread: {speed:,.0f} steps/s; time to {TARGET:.0f}: "
-              f"{', '.join(_show(s) for s in solved)} (median {_show(_median(solved))})", flush=True)
+        print(
+            f"{name}, 1 torch thread: {speed:,.0f} steps/s; time to {TARGET:.0f}: "
+            f"{', '.join(_show(s) for s in solved)} (median {_show(_median(solved))})",
+            flush=True,
+        )
     raw = raw_envpool_steps_per_second()
     print(f"raw envpool {ENV}, 32 envs, random actions: {raw:,.0f} steps/s")
 
     (ours, our_times), (theirs, their_times) = results.values()
     for label, baseline in ((f"{default_threads} threads (default)", sb3_default), ("1 thread", theirs)):
         ratio = ours / baseline
-        print(f"steps/s: rl_lth is {ratio:.1f}x stable-baselines3 with {label} (target >= 5x): "
-              f"{'met' if ratio >= 5 else 'NOT met'}")
+        print(
+            f"steps/s: rl_lth is {ratio:.1f}x stable-baselines3 with {label} (target >= 5x): "
+            f"{'met' if ratio >= 5 else 'NOT met'}"
+        )
     mine, base = _median(our_times), _median(their_times)
     met = mine is not None and (base is None or mine <= base)
-    print(f"time to {TARGET:.0f}: rl_lth {_show(mine)} vs stable-baselines3 {_show(base)} (target: no slower): "
-          f"{'met' if met else 'NOT met'}")
+    print(
+        f"time to {TARGET:.0f}: rl_lth {_show(mine)} vs stable-baselines3 {_show(base)} (target: no slower): "
+        f"{'met' if met else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

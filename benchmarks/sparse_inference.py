@@ -21,6 +21,7 @@ warm-up and report medians, on ``--threads`` torch threads (default 1, the probe
     python benchmarks/sparse_inference.py [--levels 7 10 13 20] [--rounds 3] [--blocks 160] [--batch 80]
         [--act-steps 2000] [--threads 1] [--only lm|rl] [--out result.json]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,7 +40,7 @@ from safetensors.torch import save_file
 import shared_mask as sm
 import shared_mask.export as sx
 from fairseq_lth.driver.evaluate_lm import LMEvalConfig
-from fairseq_lth.driver.imp import FairseqTrainer
+from fairseq_lth.driver.trainer import FairseqTrainer
 from rl_lth.network import ActorCritic
 
 WIKITEXT2_VOCAB = 33278
@@ -57,8 +58,18 @@ def write_unit(run: Path, level: int, trainer_config: dict, mask: sm.Mask, save)
     mask.save(unit.parent / "mask.safetensors")
     save(unit)
     density = mask.density()
-    (unit / "metrics.json").write_text(json.dumps({"seed": 0, "level": level, "ticket": "winning", "density": density,
-                                                   "fraction_pruned": 1 - density, "metrics": {}}))
+    (unit / "metrics.json").write_text(
+        json.dumps(
+            {
+                "seed": 0,
+                "level": level,
+                "ticket": "winning",
+                "density": density,
+                "fraction_pruned": 1 - density,
+                "metrics": {},
+            }
+        )
+    )
     return unit
 
 
@@ -73,8 +84,10 @@ def timed(runs: dict, rounds: int) -> dict[str, float]:
             start = time.perf_counter()
             run()
             times[name].append(time.perf_counter() - start)
-    return {**{name: statistics.median(t) for name, t in times.items()},
-            "speedup": statistics.median(d / s for d, s in zip(times["dense"], times["sparse"]))}
+    return {
+        **{name: statistics.median(t) for name, t in times.items()},
+        "speedup": statistics.median(d / s for d, s in zip(times["dense"], times["sparse"])),
+    }
 
 
 def lm_rows(args, work: Path) -> list[dict]:
@@ -90,8 +103,13 @@ def lm_rows(args, work: Path) -> list[dict]:
         model = trainer.build_model(0).eval()
         mask = sm.prune_to_density(model, dense_mask, (1 - RATE) ** level)
         mask.apply_(model)
-        unit = write_unit(work / f"lm_{level}", level, trainer.config(), mask,
-                          lambda unit: trainer.save_weights(model, unit / "final.pt"))
+        unit = write_unit(
+            work / f"lm_{level}",
+            level,
+            trainer.config(),
+            mask,
+            lambda unit: trainer.save_weights(model, unit / "final.pt"),
+        )
         exported = sx.export(unit, work / f"lm_{level}.safetensors")
         sparse = sx.load(exported.path, batch=args.batch)
         nll = {}
@@ -109,8 +127,18 @@ def lm_rows(args, work: Path) -> list[dict]:
         target_count = tokens[:, 1:].numel()
         with torch.no_grad():
             seconds = timed({"dense": dense_pass, "sparse": sparse_pass}, args.rounds)
-        rows.append(row("LSTM LM test pass", level, mask, exported, seconds, target_count, "tokens/s",
-                        f"log ppl {nll['dense']:.6f} / {nll['sparse']:.6f}"))
+        rows.append(
+            row(
+                "LSTM LM test pass",
+                level,
+                mask,
+                exported,
+                seconds,
+                target_count,
+                "tokens/s",
+                f"log ppl {nll['dense']:.6f} / {nll['sparse']:.6f}",
+            )
+        )
         if not math.isclose(nll["dense"], nll["sparse"], rel_tol=1e-5):
             raise AssertionError(f"level {level}: log perplexity {nll['sparse']} differs from the dense {nll['dense']}")
     return rows
@@ -118,25 +146,54 @@ def lm_rows(args, work: Path) -> list[dict]:
 
 def rl_rows(args, work: Path) -> list[dict]:
     env = envpool.make(RL_ENV, env_type="gymnasium", num_envs=RL_ENVS, seed=0, num_threads=1)
-    trainer_config = {"experiment": RL_ENV, "metric": "ticket_reward", "algo": "a2c", "width": RL_WIDTH,
-                      "num_envs": RL_ENVS}
+    trainer_config = {
+        "experiment": RL_ENV,
+        "metric": "ticket_reward",
+        "algo": "a2c",
+        "width": RL_WIDTH,
+        "num_envs": RL_ENVS,
+    }
     rows = []
     for level in args.levels:
         model = ActorCritic(env.observation_space.shape[0], env.action_space.n, RL_WIDTH, seed=0).eval()
         mask = sm.prune_to_density(model, sm.Mask.dense(model), (1 - RATE) ** level)
         mask.apply_(model)
-        unit = write_unit(work / f"rl_{level}", level, trainer_config, mask, lambda unit: save_file(
-            {k: v.contiguous() for k, v in model.state_dict().items()}, str(unit / "final.safetensors")))
+        unit = write_unit(
+            work / f"rl_{level}",
+            level,
+            trainer_config,
+            mask,
+            lambda unit: save_file(
+                {k: v.contiguous() for k, v in model.state_dict().items()}, str(unit / "final.safetensors")
+            ),
+        )
         exported = sx.export(unit, work / f"rl_{level}.safetensors")
         sparse = sx.load(exported.path)
         obs = torch.randn(RL_ENVS, env.observation_space.shape[0])
         with torch.no_grad():
-            seconds = timed({"dense": lambda: act(model, env, args.act_steps),
-                                      "sparse": lambda: act(sparse, env, args.act_steps)}, args.rounds)
-            alone = timed({"dense": lambda: repeat(model.logits, obs, args.act_steps),
-                                    "sparse": lambda: repeat(sparse.logits, obs, args.act_steps)}, args.rounds)
-        rows.append(row("actor-critic acting", level, mask, exported, seconds, args.act_steps * RL_ENVS, "steps/s",
-                        f"(network alone {alone['speedup']:.2f}x)"))
+            seconds = timed(
+                {"dense": lambda: act(model, env, args.act_steps), "sparse": lambda: act(sparse, env, args.act_steps)},
+                args.rounds,
+            )
+            alone = timed(
+                {
+                    "dense": lambda: repeat(model.logits, obs, args.act_steps),
+                    "sparse": lambda: repeat(sparse.logits, obs, args.act_steps),
+                },
+                args.rounds,
+            )
+        rows.append(
+            row(
+                "actor-critic acting",
+                level,
+                mask,
+                exported,
+                seconds,
+                args.act_steps * RL_ENVS,
+                "steps/s",
+                f"(network alone {alone['speedup']:.2f}x)",
+            )
+        )
     env.close()
     return rows
 
@@ -156,22 +213,36 @@ def repeat(forward, obs: torch.Tensor, times: int) -> None:
         forward(obs)
 
 
-def row(what: str, level: int, mask: sm.Mask, exported: sx.Exported, seconds: dict, work: int, unit: str,
-        note: str) -> dict:
-    return {"model": what, "level": level, "pruned": 1 - mask.density(), "dense_bytes": exported.dense_bytes,
-            "sparse_bytes": exported.bytes, "smaller": exported.dense_bytes / exported.bytes, "unit": unit,
-            "dense_rate": work / seconds["dense"], "sparse_rate": work / seconds["sparse"],
-            "speedup": seconds["speedup"], "csr_tensors": list(exported.layouts.values()).count("csr"),
-            "note": note}
+def row(
+    what: str, level: int, mask: sm.Mask, exported: sx.Exported, seconds: dict, work: int, unit: str, note: str
+) -> dict:
+    return {
+        "model": what,
+        "level": level,
+        "pruned": 1 - mask.density(),
+        "dense_bytes": exported.dense_bytes,
+        "sparse_bytes": exported.bytes,
+        "smaller": exported.dense_bytes / exported.bytes,
+        "unit": unit,
+        "dense_rate": work / seconds["dense"],
+        "sparse_rate": work / seconds["sparse"],
+        "speedup": seconds["speedup"],
+        "csr_tensors": list(exported.layouts.values()).count("csr"),
+        "note": note,
+    }
 
 
 def print_table(rows: list[dict]) -> None:
-    print(f"{'model':<20} {'level':>5} {'pruned':>7} {'dense file':>11} {'sparse file':>11} {'smaller':>8} "
-          f"{'dense':>11} {'sparse':>11} {'speed-up':>8}  unit, check")
+    print(
+        f"{'model':<20} {'level':>5} {'pruned':>7} {'dense file':>11} {'sparse file':>11} {'smaller':>8} "
+        f"{'dense':>11} {'sparse':>11} {'speed-up':>8}  unit, check"
+    )
     for r in rows:
-        print(f"{r['model']:<20} {r['level']:>5} {r['pruned']:>7.1%} {r['dense_bytes'] / 1e6:>9.2f}MB "
-              f"{r['sparse_bytes'] / 1e6:>9.2f}MB {r['smaller']:>7.1f}x {r['dense_rate']:>11,.0f} "
-              f"{r['sparse_rate']:>11,.0f} {r['speedup']:>7.2f}x  {r['unit']} {r['note']}")
+        print(
+            f"{r['model']:<20} {r['level']:>5} {r['pruned']:>7.1%} {r['dense_bytes'] / 1e6:>9.2f}MB "
+            f"{r['sparse_bytes'] / 1e6:>9.2f}MB {r['smaller']:>7.1f}x {r['dense_rate']:>11,.0f} "
+            f"{r['sparse_rate']:>11,.0f} {r['speedup']:>7.2f}x  {r['unit']} {r['note']}"
+        )
 
 
 def main() -> None:

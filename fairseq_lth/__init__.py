@@ -6,4 +6,5 @@
 
 fairseq imports this folder as the module ``fairseq_lth``: importing it registers the plugin.
 """
+
 from . import plugin  # noqa: F401

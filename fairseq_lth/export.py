@@ -8,6 +8,7 @@ training position; not the optimizer state or the logged meters) as JSON, so it 
 embedding lookup, the LSTM (:class:`shared_mask.export.SparseLSTM`), output layer, with CSR products
 where they are faster for the batch it is built for.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,13 +43,17 @@ class FairseqExporter(Exporter):
             model = state["model"]
         except Exception as e:  # torch.load raises many kinds on a damaged file
             raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from e
-        kept = {"args": state.get("args"), "cfg": state.get("cfg"),
-                "optimizer_history": state["optimizer_history"][-1:],
-                "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k == "train_iterator"}}
+        kept = {
+            "args": state.get("args"),
+            "cfg": state.get("cfg"),
+            "optimizer_history": state["optimizer_history"][-1:],
+            "extra_state": {k: v for k, v in (state.get("extra_state") or {}).items() if k == "train_iterator"},
+        }
         return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
 
-    def load(self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto",
-             data: str | None = None) -> nn.Module:
+    def load(
+        self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto", data: str | None = None
+    ) -> nn.Module:
         """The LSTM LM as a :class:`SparseLSTMLM` built for batches of ``batch`` blocks (default: what
         fairseq-eval-lm's scoring batch holds of the run's --tokens-per-sample blocks); any other model as
         fairseq loads it from the unpacked checkpoint (``data``: the binarized data directory, default: the
@@ -64,14 +69,21 @@ class FairseqExporter(Exporter):
                 overrides = {"data": data} if data else None
                 models, _ = checkpoint_utils.load_model_ensemble([str(path)], arg_overrides=overrides)
             except FileNotFoundError as e:
-                raise ValueError(f"fairseq needs the model's dictionaries to build it ({e}); "
-                                 "pass data=<the binarized data directory>") from None
+                raise ValueError(
+                    f"fairseq needs the model's dictionaries to build it ({e}); "
+                    "pass data=<the binarized data directory>"
+                ) from None
         return models[0].eval()
 
     def unpack(self, ticket: SparseTicket, out: Path) -> Path:
         """A fairseq checkpoint with the ticket's weights and no optimizer state."""
-        state = {**_checkpoint(ticket), "model": ticket.tensors, "criterion": None, "task_state": {},
-                 "last_optimizer_state": None}
+        state = {
+            **_checkpoint(ticket),
+            "model": ticket.tensors,
+            "criterion": None,
+            "task_state": {},
+            "last_optimizer_state": None,
+        }
         atomic_write(out, lambda tmp: torch.save(state, tmp))
         return out
 
@@ -108,8 +120,9 @@ class SparseLSTMLM(nn.Module):
     layer included: its CSR product is fastest on one step's columns, and :meth:`nll` never holds more
     than one step's logits."""
 
-    def __init__(self, embedding: torch.Tensor, lstm: SparseLSTM, output_weight: torch.Tensor,
-                 output_bias: torch.Tensor | None):
+    def __init__(
+        self, embedding: torch.Tensor, lstm: SparseLSTM, output_weight: torch.Tensor, output_bias: torch.Tensor | None
+    ):
         super().__init__()
         self.register_buffer("embedding", embedding)
         self.lstm = lstm
@@ -118,10 +131,10 @@ class SparseLSTMLM(nn.Module):
 
     @classmethod
     @torch.no_grad()
-    def from_tensors(cls, tensors: dict[str, torch.Tensor], batch: int, policy: str = "auto") -> "SparseLSTMLM":
+    def from_tensors(cls, tensors: dict[str, torch.Tensor], batch: int, policy: str = "auto") -> SparseLSTMLM:
         """From the model's state dict, each matrix CSR or dense, whichever is faster for ``batch`` blocks."""
         prefix = "decoder.lstm."
-        lstm_weights = {n[len(prefix):]: t for n, t in tensors.items() if n.startswith(prefix)}
+        lstm_weights = {n[len(prefix) :]: t for n, t in tensors.items() if n.startswith(prefix)}
         layers = sum(1 for n in lstm_weights if n.startswith("weight_ih_l"))
         lstm = SparseLSTM.from_weights(lstm_weights, layers, batch, policy)
         output = best_kernel(tensors["decoder.output_projection.weight"], batch, policy)

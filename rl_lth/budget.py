@@ -1,4 +1,5 @@
 """How long an RL ticket trains and how it is scored (the paper's N, M and L)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -17,8 +18,10 @@ class Budget:
 
     def __post_init__(self):
         if min(self.epochs, self.batches_per_epoch, self.last_episodes) < 1:
-            raise ValueError(f"a budget needs positive epochs, batches per epoch and last episodes; got "
-                             f"{self.epochs}, {self.batches_per_epoch}, {self.last_episodes}")
+            raise ValueError(
+                f"a budget needs positive epochs, batches per epoch and last episodes; got "
+                f"{self.epochs}, {self.batches_per_epoch}, {self.last_episodes}"
+            )
 
     @property
     def batches(self) -> int:

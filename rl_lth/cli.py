@@ -11,6 +11,7 @@ the chosen algorithm's config and the runtime. The trainer options are those of 
 default elf for Atari ids, a2c for the rest), so the parser is built after a first look at
 ``--env`` and ``--algo``; options left out keep the ``--preset``'s values.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -18,9 +19,17 @@ import sys
 from pathlib import Path
 
 import shared_mask as sm
-from shared_mask.options import (ArgumentParser, HelpFormatter, add_dataclass_options, add_lottery_options,
-                                 dataclass_from_args, import_extensions, lottery_config_from_args, run_command,
-                                 workers_from_args)
+from shared_mask.options import (
+    ArgumentParser,
+    HelpFormatter,
+    add_dataclass_options,
+    add_lottery_options,
+    dataclass_from_args,
+    import_extensions,
+    lottery_config_from_args,
+    run_command,
+    workers_from_args,
+)
 
 from .algorithms import ALGORITHMS
 from .atari.envs import GAMES
@@ -36,35 +45,58 @@ PROG = "rl-lth"
 
 def build_parser(algo: str) -> argparse.ArgumentParser:
     """The parser, with the trainer options of algorithm ``algo`` under `run`."""
-    parser = ArgumentParser(prog=PROG, description="Lottery tickets in reinforcement learning "
-                                     "(Yu et al., ICLR 2020) on envpool games.")
+    parser = ArgumentParser(
+        prog=PROG, description="Lottery tickets in reinforcement learning (Yu et al., ICLR 2020) on envpool games."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run (or resume) a lottery on one game", formatter_class=HelpFormatter)
-    run.add_argument("--env", required=True, help=f"game id: {', '.join(BUDGETS)}, or an envpool Atari id "
-                     f"(the paper's: {', '.join(GAMES)})")
+    run.add_argument(
+        "--env",
+        required=True,
+        help=f"game id: {', '.join(BUDGETS)}, or an envpool Atari id (the paper's: {', '.join(GAMES)})",
+    )
     _add_lottery_and_trainer_options(run, algo)
 
-    sweep = commands.add_parser("sweep", help="run (or resume) one lottery per game, all of their units over the "
-                                "same workers", formatter_class=HelpFormatter)
-    sweep.add_argument("--envs", nargs="+", required=True, help="game ids (one algorithm for all of them); each "
-                       "lottery goes to OUT/<game>")
+    sweep = commands.add_parser(
+        "sweep",
+        help="run (or resume) one lottery per game, all of their units over the same workers",
+        formatter_class=HelpFormatter,
+    )
+    sweep.add_argument(
+        "--envs",
+        nargs="+",
+        required=True,
+        help="game ids (one algorithm for all of them); each lottery goes to OUT/<game>",
+    )
     _add_lottery_and_trainer_options(sweep, algo)
 
-    demo = commands.add_parser("demo", help="a short CartPole-v0 lottery with a table and a figure (minutes on "
-                               "a CPU)", formatter_class=HelpFormatter)
+    demo = commands.add_parser(
+        "demo",
+        help="a short CartPole-v0 lottery with a table and a figure (minutes on a CPU)",
+        formatter_class=HelpFormatter,
+    )
     demo.add_argument("--out", default="demo_run", help="run folder (the figure is written inside it)")
     add_dataclass_options(demo, Runtime, exclude=("threads", "device"))
     return parser
 
 
 def _add_lottery_and_trainer_options(command: argparse.ArgumentParser, algo: str) -> None:
-    command.add_argument("--algo", choices=ALGORITHMS, help="training algorithm (default: elf for Atari ids, "
-                         f"a2c for the rest); the trainer options below are {algo}'s, `--algo NAME --help` lists "
-                         "another's")
-    command.add_argument("--preset", default="paper", choices=NAMES, help="the settings and budget that the "
-                         "options below override: the paper's, or (Atari) tiny, the test size: 8 games, batches "
-                         "of 4 trajectories, a narrow net, 2 epochs of 100 batches")
+    command.add_argument(
+        "--algo",
+        choices=ALGORITHMS,
+        help="training algorithm (default: elf for Atari ids, "
+        f"a2c for the rest); the trainer options below are {algo}'s, `--algo NAME --help` lists "
+        "another's",
+    )
+    command.add_argument(
+        "--preset",
+        default="paper",
+        choices=NAMES,
+        help="the settings and budget that the "
+        "options below override: the paper's, or (Atari) tiny, the test size: 8 games, batches "
+        "of 4 trajectories, a narrow net, 2 epochs of 100 batches",
+    )
     add_lottery_options(command, rewind="1epoch")
     add_dataclass_options(command.add_argument_group("budget"), Budget, unset_default=True)
     add_dataclass_options(command.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True)
@@ -82,8 +114,10 @@ def algorithm_named(argv: list[str]) -> str:
         return known.algo
     defaults = {default_algorithm(env) for env in known.envs}
     if len(defaults) > 1:
-        raise ValueError(f"--envs {' '.join(known.envs)} mixes games of different algorithms "
-                         f"({', '.join(sorted(defaults))}): sweep them separately")
+        raise ValueError(
+            f"--envs {' '.join(known.envs)} mixes games of different algorithms "
+            f"({', '.join(sorted(defaults))}): sweep them separately"
+        )
     return defaults.pop() if defaults else default_algorithm(known.env)
 
 
@@ -93,8 +127,13 @@ def trainer_from_args(args: argparse.Namespace) -> RLTrainer:
     algo = args.algo or default_algorithm(args.env)
     config = ALGORITHMS[algo].Config
     settings = dataclass_from_args(config, args, base=chosen.settings if isinstance(chosen.settings, config) else None)
-    return RLTrainer(args.env, algo, dataclass_from_args(Budget, args, base=chosen.budget), settings,
-                     dataclass_from_args(Runtime, args))
+    return RLTrainer(
+        args.env,
+        algo,
+        dataclass_from_args(Budget, args, base=chosen.budget),
+        settings,
+        dataclass_from_args(Runtime, args),
+    )
 
 
 def run(args: argparse.Namespace) -> Path:

@@ -5,6 +5,7 @@ the surviving weights at each of 4 levels reaches 93.75% pruned, each ticket tra
 (half the CartPole preset), and the learning rate is 3e-4 instead of 1e-4 so that sparse tickets
 learn within that budget. Rewinding is the paper's: to the end of epoch 1 of the dense run.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,8 +27,13 @@ LOTTERY = dict(levels=4, rate=0.5, seeds=[0, 1, 2], tickets=["winning", "random_
 def run_demo(out: str | Path = "demo_run", progress: bool = True) -> Path:
     """Run (or resume) the demo lottery into ``out``, print its table and write ``out/figure.png``."""
     start = time.time()
-    trainer = RLTrainer(ENV, "a2c", Budget(EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES), A2CConfig(lr=LEARNING_RATE),
-                        Runtime(progress=progress))
+    trainer = RLTrainer(
+        ENV,
+        "a2c",
+        Budget(EPOCHS, BATCHES_PER_EPOCH, LAST_EPISODES),
+        A2CConfig(lr=LEARNING_RATE),
+        Runtime(progress=progress),
+    )
     sm.run_lottery(trainer, sm.LotteryConfig(**LOTTERY), out, progress=progress)
     figure = draw_figure(out, Path(out) / "figure.png")
     print(ticket_table(out))

@@ -1,4 +1,5 @@
 """envpool's classic-control games and their per-game budgets."""
+
 from __future__ import annotations
 
 import warnings
@@ -28,8 +29,10 @@ BUDGETS = {
 def budget(env_id: str) -> Budget:
     """The budget of ``env_id``; ValueError naming the known games otherwise."""
     if env_id not in BUDGETS:
-        raise ValueError(f"unknown env id {env_id!r}; classic-control games: {', '.join(BUDGETS)} "
-                         "(Atari games: their envpool -v5 ids)")
+        raise ValueError(
+            f"unknown env id {env_id!r}; classic-control games: {', '.join(BUDGETS)} "
+            "(Atari games: their envpool -v5 ids)"
+        )
     return BUDGETS[env_id]
 
 

@@ -5,6 +5,7 @@ run's preprocessing), so loading needs neither envpool nor the trainer. The load
 CSR weights in the layers where that is faster for a batch of the run's size (``num_envs``
 observations for A2C, ``batch_size`` for the Atari actor).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -60,9 +61,15 @@ def network_config(tensors: dict[str, torch.Tensor], trainer: dict, where: str) 
     first, policy = tensors["trunk.0.weight"], tensors["policy.weight"]
     if first.dim() == 4:
         frames = trainer.get("preprocessing", {})
-        return {"network": "elf_atari", "in_channels": first.shape[1], "actions": policy.shape[0],
-                "height": frames.get("img_height", ATARI_FRAME), "width": frames.get("img_width", ATARI_FRAME),
-                "channels": tensors["trunk.9.weight"].shape[0], "hidden": policy.shape[1]}
+        return {
+            "network": "elf_atari",
+            "in_channels": first.shape[1],
+            "actions": policy.shape[0],
+            "height": frames.get("img_height", ATARI_FRAME),
+            "width": frames.get("img_width", ATARI_FRAME),
+            "channels": tensors["trunk.9.weight"].shape[0],
+            "hidden": policy.shape[1],
+        }
     return {"network": "actor_critic", "obs_size": first.shape[1], "actions": policy.shape[0], "width": first.shape[0]}
 
 
@@ -70,8 +77,14 @@ def network_config(tensors: dict[str, torch.Tensor], trainer: dict, where: str) 
 def build(config: dict, tensors: dict[str, torch.Tensor], where: str) -> nn.Module:
     """The network of ``config`` holding ``tensors``, in eval mode; ValueError naming ``where`` if they do not fit."""
     if config["network"] == "elf_atari":
-        model = ELFAtariNet(config["in_channels"], config["actions"], config["height"], config["width"],
-                            config["channels"], config["hidden"])
+        model = ELFAtariNet(
+            config["in_channels"],
+            config["actions"],
+            config["height"],
+            config["width"],
+            config["channels"],
+            config["hidden"],
+        )
     else:
         model = ActorCritic(config["obs_size"], config["actions"], config["width"])
     try:

@@ -1,4 +1,5 @@
 """The classic-control actor-critic: a fully connected trunk of three hidden layers, two linear heads."""
+
 from __future__ import annotations
 
 import math
@@ -25,9 +26,12 @@ class ActorCritic(nn.Module):
         super().__init__()
         with torch.random.fork_rng(devices=[]):  # nn.Linear's own init draws from the global RNG
             self.trunk = nn.Sequential(
-                nn.Linear(obs_size, width), nn.Tanh(),
-                nn.Linear(width, width), nn.Tanh(),
-                nn.Linear(width, width), nn.Tanh(),
+                nn.Linear(obs_size, width),
+                nn.Tanh(),
+                nn.Linear(width, width),
+                nn.Tanh(),
+                nn.Linear(width, width),
+                nn.Tanh(),
             )
             self.policy = nn.Linear(width, actions)
             self.value = nn.Linear(width, 1)

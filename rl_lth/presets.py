@@ -1,5 +1,6 @@
 """What `rl-lth run` starts from for a game: its default algorithm, and the settings and budget that
 ``--preset`` names (the paper's by default); command-line options override single values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -26,8 +27,10 @@ class Preset:
 ATARI = {
     "paper": Preset(ELFConfig(), Budget(epochs=25, batches_per_epoch=1000, last_episodes=1024)),
     # Test size: the real games and loss, a narrow net, a few hundred small updates on a CPU.
-    "tiny": Preset(ELFConfig(num_envs=8, batch_size=4, trajectories=4, channels=8, hidden=32, env_threads=1),
-                   Budget(epochs=2, batches_per_epoch=100, last_episodes=16)),
+    "tiny": Preset(
+        ELFConfig(num_envs=8, batch_size=4, trajectories=4, channels=8, hidden=32, env_threads=1),
+        Budget(epochs=2, batches_per_epoch=100, last_episodes=16),
+    ),
 }
 
 

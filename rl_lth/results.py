@@ -1,4 +1,5 @@
 """A run folder's ticket rewards as a printed table and a figure, drawn with shared_mask.report."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,10 @@ def ticket_table(run_dir: str | Path) -> str:
     summary = summarize(load_run(run_dir))
     tickets = summary.run.tickets
     width = 17
-    lines = [f"{summary.run.experiment}: {summary.run.metric} (mean +- std over seeds)",
-             f"{'level':>5}  {'pruned':>6}  " + "  ".join(f"{t:>{width}}" for t in tickets)]
+    lines = [
+        f"{summary.run.experiment}: {summary.run.metric} (mean +- std over seeds)",
+        f"{'level':>5}  {'pruned':>6}  " + "  ".join(f"{t:>{width}}" for t in tickets),
+    ]
     if summary.dense is not None:
         lines.append(f"{0:>5}  {0:>6.3f}  {_cell(summary.dense):>{width}}  (dense)")
     for row in summary.levels:

@@ -1,11 +1,13 @@
 """n-step returns of actor-critic rollouts, shared by every algorithm."""
+
 from __future__ import annotations
 
 import torch
 
 
-def n_step_returns(rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor,
-                   values: torch.Tensor, gamma: float) -> torch.Tensor:
+def n_step_returns(
+    rewards: torch.Tensor, terminated: torch.Tensor, truncated: torch.Tensor, values: torch.Tensor, gamma: float
+) -> torch.Tensor:
     """Discounted returns [T, N] of ``rewards`` [T, N] (time first: a batch-first caller passes
     transposed views), bootstrapped from ``values`` [T + 1, N] (the critic's values of the
     observations each step acted on, then of the one after the last step) at the end and after a

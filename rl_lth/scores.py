@@ -1,4 +1,5 @@
 """Episodic scores of vectorized games: raw rewards summed per episode (per full game on Atari)."""
+
 from __future__ import annotations
 
 from collections import deque

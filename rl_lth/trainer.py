@@ -1,12 +1,14 @@
 """The RL lottery trainer: trains one ticket of one level of one seed with a registered algorithm."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
-import shared_mask as sm
 import torch
 from torch import nn
+
+import shared_mask as sm
 
 from .algorithms import ALGORITHMS
 from .budget import Budget
@@ -17,10 +19,14 @@ from .unit_log import UnitLog
 class Runtime:
     """How the trainer uses this machine; not part of the experiment (config.json leaves it out)."""
 
-    threads: int = field(default=1, metadata={
-        "help": "torch threads (0: torch's default); one is fastest for the classic-control networks; on a small "
-                "CPU more than one competes with envpool's threads: slower for small networks, faster for the "
-                "paper's Atari network (1.4x with 2 threads on 2 cores)"})
+    threads: int = field(
+        default=1,
+        metadata={
+            "help": "torch threads (0: torch's default); one is fastest for the classic-control networks; on a small "
+            "CPU more than one competes with envpool's threads: slower for small networks, faster for the "
+            "paper's Atari network (1.4x with 2 threads on 2 cores)"
+        },
+    )
     device: str = field(default="cpu", metadata={"help": "torch device of the networks: cpu or cuda (elf)"})
     progress: bool = field(default=True, metadata={"help": "progress bars"})
 
@@ -47,8 +53,13 @@ class RLTrainer(sm.Trainer):
         self.runtime = runtime
 
     def config(self) -> dict:
-        return {"experiment": self.env_id, "metric": "ticket_reward", "algo": self.algorithm.name,
-                **asdict(self.budget), **self.algorithm.config_entries()}
+        return {
+            "experiment": self.env_id,
+            "metric": "ticket_reward",
+            "algo": self.algorithm.name,
+            **asdict(self.budget),
+            **self.algorithm.config_entries(),
+        }
 
     def build_model(self, seed: int) -> nn.Module:
         return self.algorithm.build_model(seed)
@@ -79,9 +90,11 @@ class RLTrainer(sm.Trainer):
             algorithm.train(model, optimizer, runner, budget.batches, on_batch)
             self.save_weights(model, unit.final_path)  # before scoring: trained weights are never lost
             if not runner.scores.count:
-                raise ValueError(f"no episode of {self.env_id} finished in the unit's {budget.batches} batches, so "
-                                 "it has no score (its trained weights are kept in "
-                                 f"{unit.final_path.name}): give it more batches (--epochs, --batches-per-epoch)")
+                raise ValueError(
+                    f"no episode of {self.env_id} finished in the unit's {budget.batches} batches, so "
+                    "it has no score (its trained weights are kept in "
+                    f"{unit.final_path.name}): give it more batches (--epochs, --batches-per-epoch)"
+                )
             reward = runner.scores.mean_last(budget.last_episodes)
         finally:
             log.close(reward, runner.steps)

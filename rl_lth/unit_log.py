@@ -1,12 +1,14 @@
 """What an RL lottery trainer shows while a unit trains: a tqdm bar and tensorboard scalars."""
+
 from __future__ import annotations
 
 import shutil
 import time
 
-import shared_mask as sm
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
+
+import shared_mask as sm
 
 LOG_EVERY = 10  # batches between tensorboard points
 
@@ -19,8 +21,13 @@ class UnitLog:
     def __init__(self, unit: sm.Unit, batches: int, score_name: str, progress: bool):
         shutil.rmtree(unit.files.tb, ignore_errors=True)
         self.writer = SummaryWriter(str(unit.files.tb))
-        self.bar = tqdm(total=batches, desc=f"seed {unit.seed} level {unit.level} {unit.ticket}", unit="batch",
-                        leave=False, disable=not progress)
+        self.bar = tqdm(
+            total=batches,
+            desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
+            unit="batch",
+            leave=False,
+            disable=not progress,
+        )
         self.batches = batches
         self.score_name = score_name
         self.scores: list[float] = []

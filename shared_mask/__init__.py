@@ -1,10 +1,19 @@
 """Masks, magnitude pruning, random tickets and the lottery loop, shared by the RL and NLP sides."""
-from .enforce import Masker, MaskGuard, enforce
+
 from .config import SCHEDULES, LotteryConfig
+from .enforce import Masker, MaskGuard, enforce
 from .lottery import run_lotteries, run_lottery
 from .mask import DensityReport, DensityRow, Mask
-from .pruning import (PRUNING, GlobalMagnitude, LayerwiseMagnitude, PruningStrategy, ScorePruning, prune_global,
-                      prune_layerwise, prune_to_density)
+from .pruning import (
+    PRUNING,
+    GlobalMagnitude,
+    LayerwiseMagnitude,
+    PruningStrategy,
+    ScorePruning,
+    prune_global,
+    prune_layerwise,
+    prune_to_density,
+)
 from .random_ticket import random_mask_like, reinit_
 from .registry import Registry
 from .results import Result, read_results, write_results
@@ -17,15 +26,47 @@ from .trainer import Trainer, Unit, start_model
 from .workers import UnitFailed, Workers
 
 __all__ = [
-    "DENSE", "WINNING", "TICKETS", "SCOPES", "SCHEDULES", "PRUNING",
-    "Registry", "TicketKind", "Start", "ticket_kind",
-    "PruningStrategy", "GlobalMagnitude", "LayerwiseMagnitude", "ScorePruning",
-    "Mask", "DensityReport", "DensityRow", "Masker", "MaskGuard", "enforce",
-    "prunable", "embedding_parameters",
-    "prune_global", "prune_layerwise", "prune_to_density", "select_lowest",
-    "random_mask_like", "reinit_",
-    "LotteryConfig", "Trainer", "Unit", "run_lottery", "run_lotteries", "start_model",
-    "RunFolder", "UnitFolder", "Result", "read_results", "write_results",
-    "Workers", "UnitFailed",
-    "Step", "parse_step",
+    "DENSE",
+    "WINNING",
+    "TICKETS",
+    "SCOPES",
+    "SCHEDULES",
+    "PRUNING",
+    "Registry",
+    "TicketKind",
+    "Start",
+    "ticket_kind",
+    "PruningStrategy",
+    "GlobalMagnitude",
+    "LayerwiseMagnitude",
+    "ScorePruning",
+    "Mask",
+    "DensityReport",
+    "DensityRow",
+    "Masker",
+    "MaskGuard",
+    "enforce",
+    "prunable",
+    "embedding_parameters",
+    "prune_global",
+    "prune_layerwise",
+    "prune_to_density",
+    "select_lowest",
+    "random_mask_like",
+    "reinit_",
+    "LotteryConfig",
+    "Trainer",
+    "Unit",
+    "run_lottery",
+    "run_lotteries",
+    "start_model",
+    "RunFolder",
+    "UnitFolder",
+    "Result",
+    "read_results",
+    "write_results",
+    "Workers",
+    "UnitFailed",
+    "Step",
+    "parse_step",
 ]

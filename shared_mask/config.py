@@ -1,5 +1,6 @@
 """``LotteryConfig``: how a lottery finds its tickets (levels, rate, seeds, tickets, schedule, rewind point,
 scope, strategy), checked when it is made."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,36 +25,70 @@ class LotteryConfig:
     levels: int = field(default=20, metadata={"help": "pruning levels after the dense level 0"})
     rate: float = field(default=0.2, metadata={"help": "fraction of the surviving weights pruned at each level"})
     seeds: list[int] = field(default_factory=lambda: [0, 1, 2], metadata={"help": "one pruning chain per seed"})
-    tickets: list[str] = field(default_factory=lambda: ["winning", "random_reinit"], metadata={
-        "help": "ticket kinds trained at every pruned level", "choices": TICKETS})
-    schedule: str = field(default="iterative", metadata={
-        "help": "iterative: prune the previous level's --chain ticket; oneshot: prune the dense network "
-                "straight to each level's density", "choices": SCHEDULES})
-    chain: str = field(default=WINNING, metadata={
-        "help": "the ticket kind whose trained weights the iterative schedule prunes for the next level: "
-                "winning (weight rewinding, the paper's) or lr_rewind (learning-rate rewinding)", "choices": TICKETS})
-    rewind: str = field(default="0", metadata={
-        "help": "late-rewinding point of the dense run that tickets restart from: 0 (the initialization), "
-                "<N>it / <N>batches / <N>updates, or <N>ep"})
-    scope: str = field(default="all", metadata={
-        "help": "prunable parameters: all (biases, norms and embeddings included), weights (tensors of 2+ "
-                "dimensions), no_embeddings (embedding tables and output projections stay dense)",
-        "choices": SCOPES})
-    include: list[str] | None = field(default=None, metadata={
-        "help": "regexes: prune only the parameters whose names match one of them (within the scope)"})
-    exclude: list[str] | None = field(default=None, metadata={
-        "help": "regexes: leave the parameters whose names match one of them dense"})
-    pruning: str = field(default="global_magnitude", metadata={
-        "help": "how a level's mask is chosen from trained weights", "choices": PRUNING})
-    keep_weights: str = field(default="all", metadata={
-        "help": "all: every unit keeps its trained weights (final.*); needed: only what later levels and "
-                "ticket export read (the dense and --chain units'), other tickets' weights are deleted once "
-                "scored, which halves the disk of a two-ticket lottery", "choices": KEEP_WEIGHTS})
-    transfer_from: str | None = field(default=None, metadata={
-        "help": "another run's RUN/seed_<s>/level_<kk> (one ticket) or RUN/seed_<s> (its whole chain): its "
-                "masks and rewind weights are also trained on this run's experiment (transfer, with "
-                "transfer_random_reinit and transfer_random_mask controls); tensors whose shapes differ start "
-                "from this run's initialization, dense"})
+    tickets: list[str] = field(
+        default_factory=lambda: ["winning", "random_reinit"],
+        metadata={"help": "ticket kinds trained at every pruned level", "choices": TICKETS},
+    )
+    schedule: str = field(
+        default="iterative",
+        metadata={
+            "help": "iterative: prune the previous level's --chain ticket; oneshot: prune the dense network "
+            "straight to each level's density",
+            "choices": SCHEDULES,
+        },
+    )
+    chain: str = field(
+        default=WINNING,
+        metadata={
+            "help": "the ticket kind whose trained weights the iterative schedule prunes for the next level: "
+            "winning (weight rewinding, the paper's) or lr_rewind (learning-rate rewinding)",
+            "choices": TICKETS,
+        },
+    )
+    rewind: str = field(
+        default="0",
+        metadata={
+            "help": "late-rewinding point of the dense run that tickets restart from: 0 (the initialization), "
+            "<N>it / <N>batches / <N>updates, or <N>ep"
+        },
+    )
+    scope: str = field(
+        default="all",
+        metadata={
+            "help": "prunable parameters: all (biases, norms and embeddings included), weights (tensors of 2+ "
+            "dimensions), no_embeddings (embedding tables and output projections stay dense)",
+            "choices": SCOPES,
+        },
+    )
+    include: list[str] | None = field(
+        default=None,
+        metadata={"help": "regexes: prune only the parameters whose names match one of them (within the scope)"},
+    )
+    exclude: list[str] | None = field(
+        default=None, metadata={"help": "regexes: leave the parameters whose names match one of them dense"}
+    )
+    pruning: str = field(
+        default="global_magnitude",
+        metadata={"help": "how a level's mask is chosen from trained weights", "choices": PRUNING},
+    )
+    keep_weights: str = field(
+        default="all",
+        metadata={
+            "help": "all: every unit keeps its trained weights (final.*); needed: only what later levels and "
+            "ticket export read (the dense and --chain units'), other tickets' weights are deleted once "
+            "scored, which halves the disk of a two-ticket lottery",
+            "choices": KEEP_WEIGHTS,
+        },
+    )
+    transfer_from: str | None = field(
+        default=None,
+        metadata={
+            "help": "another run's RUN/seed_<s>/level_<kk> (one ticket) or RUN/seed_<s> (its whole chain): its "
+            "masks and rewind weights are also trained on this run's experiment (transfer, with "
+            "transfer_random_reinit and transfer_random_mask controls); tensors whose shapes differ start "
+            "from this run's initialization, dense"
+        },
+    )
 
     def __post_init__(self):
         if not isinstance(self.levels, int) or self.levels < 0:
@@ -69,16 +104,19 @@ class LotteryConfig:
             raise ValueError(f"tickets must be distinct names from {', '.join(TICKETS)}; got {self.tickets!r}")
         transferred = [t for t in self.tickets if TICKETS[t].transferred]
         if transferred:
-            raise ValueError(f"{', '.join(transferred)}: transferred tickets are trained by --transfer-from, "
-                             "not listed in tickets")
+            raise ValueError(
+                f"{', '.join(transferred)}: transferred tickets are trained by --transfer-from, not listed in tickets"
+            )
         if self.schedule not in SCHEDULES:
             raise ValueError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULES)}")
         chain = TICKETS[self.chain]
         if chain.control or chain.transferred:
             raise ValueError(f"the chain follows a candidate ticket (winning, lr_rewind, ...), not {self.chain}")
         if self.schedule == "iterative" and self.chain not in self.tickets:
-            raise ValueError(f"the iterative schedule prunes the {self.chain} ticket of each level: "
-                             f"include '{self.chain}' in tickets")
+            raise ValueError(
+                f"the iterative schedule prunes the {self.chain} ticket of each level: "
+                f"include '{self.chain}' in tickets"
+            )
         self.rewind = str(parse_step(self.rewind))
         if self.scope not in SCOPES:
             raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
@@ -89,5 +127,3 @@ class LotteryConfig:
     def density(self, level: int) -> float:
         """Target density of ``level``: (1 - rate) ** level."""
         return (1 - self.rate) ** level
-
-

@@ -4,6 +4,7 @@
 :class:`MaskGuard` calls it from optimizer and gradient hooks. Trainers whose optimizer steps hooks do
 not see (fairseq's fp32 master copy) call a Masker at fixed points instead.
 """
+
 from __future__ import annotations
 
 import torch

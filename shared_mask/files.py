@@ -1,10 +1,11 @@
 """Atomic writes: a reader sees the old file or the new one, never half of one."""
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> None:

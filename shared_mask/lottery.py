@@ -6,6 +6,7 @@ A domain supplies a :class:`~shared_mask.trainer.Trainer`; :func:`run_lottery` c
 done units and redoes interrupted ones. Masks are deterministic functions of the trained weights, so a
 resumed run ends with the same masks as an uninterrupted one.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,9 @@ from .transfer import transfer_source
 from .workers import InProcess, RayCluster, Workers, run_plans
 
 
-def run_lottery(trainer: Trainer, config: LotteryConfig, out: str | Path, progress: bool = True,
-                workers: Workers | None = None) -> Path:
+def run_lottery(
+    trainer: Trainer, config: LotteryConfig, out: str | Path, progress: bool = True, workers: Workers | None = None
+) -> Path:
     """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv.
 
     ``workers`` (default: one unit after another in this process) can train units at once on Ray.
@@ -29,8 +31,9 @@ def run_lottery(trainer: Trainer, config: LotteryConfig, out: str | Path, progre
     return run_lotteries([(trainer, config, out)], progress, workers)[0]
 
 
-def run_lotteries(lotteries: list[tuple[Trainer, LotteryConfig, str | Path]], progress: bool = True,
-                  workers: Workers | None = None) -> list[Path]:
+def run_lotteries(
+    lotteries: list[tuple[Trainer, LotteryConfig, str | Path]], progress: bool = True, workers: Workers | None = None
+) -> list[Path]:
     """Run (or resume) several lotteries (a sweep) over the same workers, their units interleaved;
     return their results.csv files. Every folder is checked before any unit trains."""
     workers = workers or Workers()

@@ -1,10 +1,12 @@
 """The binary mask over a model's prunable parameters, and its bit-packed file format."""
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Iterator, Mapping, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -202,4 +204,6 @@ class Mask:
             raise ValueError("the two masks cover different parameters")
         for name, t in self.items():
             if t.shape != other[name].shape:
-                raise ValueError(f"the masks disagree on the shape of {name!r}: {tuple(t.shape)} vs {tuple(other[name].shape)}")
+                raise ValueError(
+                    f"the masks disagree on the shape of {name!r}: {tuple(t.shape)} vs {tuple(other[name].shape)}"
+                )

@@ -6,6 +6,7 @@ works: it is read when the command line is parsed), ``bool`` a ``--flag/--no-fla
 ``nargs="+"`` option of X, ``X | None`` an option of X. Floats must be finite. A new field therefore
 shows up in every CLI built from its dataclass with no other edit.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,7 +17,8 @@ import os
 import sys
 import types
 import typing
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .config import LotteryConfig
 from .workers import UnitFailed, Workers
@@ -56,8 +58,9 @@ def check_settings(config, unit_interval: tuple[str, ...] = ()) -> None:
             raise ValueError(f"{field.name} must be in [0, 1], got {value}")
 
 
-def add_dataclass_options(parser, cls: type, *, unset_default: bool = False, unset_help: str = UNSET_HELP,
-                          exclude=()) -> None:
+def add_dataclass_options(
+    parser, cls: type, *, unset_default: bool = False, unset_help: str = UNSET_HELP, exclude=()
+) -> None:
     """One option per field of dataclass ``cls`` (see the module docstring), into ``parser`` or a group.
 
     ``unset_default``: every option defaults to None ("keep the preset's value", see
@@ -68,12 +71,16 @@ def add_dataclass_options(parser, cls: type, *, unset_default: bool = False, uns
         if field.name in exclude or not field.init:
             continue
         if "help" not in field.metadata:
-            raise TypeError(f"{cls.__name__}.{field.name} has no help: declare it with "
-                            "field(default=..., metadata={'help': ...})")
+            raise TypeError(
+                f"{cls.__name__}.{field.name} has no help: declare it with field(default=..., metadata={{'help': ...}})"
+            )
         kind, many = _option_type(hints[field.name], f"{cls.__name__}.{field.name}")
         help_text = field.metadata["help"] + (f" ({unset_help})" if unset_default else "")
-        options: dict[str, Any] = {"dest": field.name, "help": help_text,
-                                   "default": None if unset_default else _default(field)}
+        options: dict[str, Any] = {
+            "dest": field.name,
+            "help": help_text,
+            "default": None if unset_default else _default(field),
+        }
         if kind is bool and not many:
             options["action"] = argparse.BooleanOptionalAction
         else:
@@ -88,8 +95,11 @@ def add_dataclass_options(parser, cls: type, *, unset_default: bool = False, uns
 def dataclass_from_args(cls: type, args: argparse.Namespace, base: Any = None, **fallbacks):
     """An instance of ``cls`` from parsed ``args``. Options left at None keep ``base``'s values (or
     ``fallbacks``, or the class defaults). The dataclass's own ``__post_init__`` validates the result."""
-    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls)
-             if f.init and getattr(args, f.name, None) is not None}
+    given = {
+        f.name: getattr(args, f.name)
+        for f in dataclasses.fields(cls)
+        if f.init and getattr(args, f.name, None) is not None
+    }
     return dataclasses.replace(base, **given) if base is not None else cls(**{**fallbacks, **given})
 
 
@@ -102,9 +112,14 @@ def add_lottery_options(parser: argparse.ArgumentParser, **defaults) -> argparse
     group = parser.add_argument_group("lottery")
     add_dataclass_options(group, LotteryConfig)
     add_dataclass_options(parser.add_argument_group("workers"), Workers)
-    group.add_argument("--extensions", nargs="+", default=[], metavar="MODULE",
-                       help="Python modules to import first: they register their own ticket kinds, pruning "
-                            "strategies or algorithms (see docs/design.md)")
+    group.add_argument(
+        "--extensions",
+        nargs="+",
+        default=[],
+        metavar="MODULE",
+        help="Python modules to import first: they register their own ticket kinds, pruning "
+        "strategies or algorithms (see docs/design.md)",
+    )
     unknown = set(defaults) - {f.name for f in dataclasses.fields(LotteryConfig)}
     if unknown:
         raise TypeError(f"LotteryConfig has no fields {', '.join(sorted(unknown))}")

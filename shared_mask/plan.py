@@ -9,6 +9,7 @@ computes the masks they unlock. Everything it knows is
 on disk (a unit is done when its metrics.json exists, a mask when its file does), so a plan built
 over a half-finished folder resumes it.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -39,9 +40,12 @@ class LotteryPlan:
         transferred = [(level, t) for level in self.source.levels for t in TRANSFER_TICKETS] if self.source else []
         # Every unit in the order one worker trains them: seed by seed, level by level (and its place in it).
         self.keys: list[Key] = [
-            key for seed in config.seeds
-            for key in [(seed, 0, DENSE)] + [(seed, level, t) for level in range(1, config.levels + 1)
-                                             for t in config.tickets] + [(seed, *lt) for lt in transferred]]
+            key
+            for seed in config.seeds
+            for key in [(seed, 0, DENSE)]
+            + [(seed, level, t) for level in range(1, config.levels + 1) for t in config.tickets]
+            + [(seed, *lt) for lt in transferred]
+        ]
         self.position = {key: i for i, key in enumerate(self.keys)}
         self.done = {key for key in self.keys if self.run.unit(key).metrics.exists()}
         self.issued: set[Key] = set()
@@ -52,8 +56,11 @@ class LotteryPlan:
 
     def ready(self) -> list[Unit]:
         """Units not done nor handed out whose mask exists, in :attr:`keys` order."""
-        found = [key for key in self.keys
-                 if key not in self.done and key not in self.issued and key[:2] in self._masks_of(key[2])]
+        found = [
+            key
+            for key in self.keys
+            if key not in self.done and key not in self.issued and key[:2] in self._masks_of(key[2])
+        ]
         self.issued.update(found)
         return [self.unit(key) for key in found]
 
@@ -79,12 +86,20 @@ class LotteryPlan:
         """The unit of ``key``; it reads its mask from the level's file where it trains."""
         run, (seed, level, ticket) = self.run, key
         kind = ticket_kind(ticket)
-        return Unit(seed, level, ticket, None, run.unit(key).dir, run.init(seed),
-                    run.transfer_rewind(seed) if kind.transferred else run.rewind(seed), run.final(key),
-                    kind.ticket_seed(seed, level),
-                    capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
-                    source_path=run.final(self._source(seed, level)) if level else None,
-                    mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level))
+        return Unit(
+            seed,
+            level,
+            ticket,
+            None,
+            run.unit(key).dir,
+            run.init(seed),
+            run.transfer_rewind(seed) if kind.transferred else run.rewind(seed),
+            run.final(key),
+            kind.ticket_seed(seed, level),
+            capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
+            source_path=run.final(self._source(seed, level)) if level else None,
+            mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level),
+        )
 
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
         return self.transfer_masks if ticket_kind(ticket).transferred else self.masks
@@ -122,17 +137,29 @@ class LotteryPlan:
             own_init = fit_weights(model, self._source_rewind)
             trainer.save_weights(model, path)
             dense = fit_mask(Mask.load(self.source.mask_path(self.source.levels[0])), self.masks[seed, 0])[1]
-            write_json(self.run.transfer, {"source": self.source.given, "levels": list(self.source.levels),
-                                                    "own_initialization": own_init, "dense": dense})
+            write_json(
+                self.run.transfer,
+                {
+                    "source": self.source.given,
+                    "levels": list(self.source.levels),
+                    "own_initialization": own_init,
+                    "dense": dense,
+                },
+            )
         for level in self.source.levels:
             self.transfer_masks[seed, level] = self._level_mask(
-                seed, level, lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
-                self.run.transfer_mask)
+                seed,
+                level,
+                lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
+                self.run.transfer_mask,
+            )
 
     def _check_rewind(self, seed: int) -> None:
         if (seed, 0, DENSE) in self.done and not self.run.rewind(seed).exists():
-            raise ValueError(f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
-                             "train longer or rewind earlier")
+            raise ValueError(
+                f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
+                "train longer or rewind earlier"
+            )
 
     def _dense_mask(self, seed: int) -> Mask:
         config, model = self.config, self.trainer.build_model(seed)

@@ -14,6 +14,7 @@ tensor). A new criterion that scores entries is one subclass of :class:`ScorePru
 
     sm.PRUNING.register(RelativeMagnitude())
 """
+
 from __future__ import annotations
 
 import math
@@ -47,7 +48,9 @@ def prune_to_density(model: ModelOrState, mask: Mask, density: float) -> Mask:
 
     def count(alive: list[int]) -> int:
         if keep > sum(alive):
-            raise ValueError(f"the mask is already sparser ({sum(alive) / mask.numel():.4f}) than the target density {density}")
+            raise ValueError(
+                f"the mask is already sparser ({sum(alive) / mask.numel():.4f}) than the target density {density}"
+            )
         return sum(alive) - keep
 
     return _prune_magnitudes(model, mask, count)

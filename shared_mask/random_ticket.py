@@ -1,7 +1,8 @@
 """Parameter-matched random tickets: random positions, or fresh random weights."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

@@ -4,9 +4,11 @@ A registry behaves like a read-only mapping from name to entry, so it can be pas
 argparse as ``choices`` (membership and the listed names are read when the command line is parsed,
 so entries registered after import show up too).
 """
+
 from __future__ import annotations
 
-from typing import Generic, Iterator, TypeVar
+from collections.abc import Iterator
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 

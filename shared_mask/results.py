@@ -1,5 +1,6 @@
 """A run's results: one row per metric of every finished unit, read from the units' metrics.json files
 (the only source), and results.csv, the table of them that the loop rewrites after every unit."""
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,9 @@ def unit_results(path: Path) -> list[Result]:
     for name, value in metrics:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ValueError(f"{path}: malformed metrics.json (metric {name} is {value!r}, not a number)")
-    return [Result(unit[0], unit[1], density, 1.0 - density, unit[2], str(name), float(value))
-            for name, value in metrics]
+    return [
+        Result(unit[0], unit[1], density, 1.0 - density, unit[2], str(name), float(value)) for name, value in metrics
+    ]
 
 
 def read_results(out: str | os.PathLike) -> list[Result]:

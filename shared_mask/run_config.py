@@ -1,5 +1,6 @@
 """Claiming a run folder for a configuration: config.json is written once, and a rerun is checked
 against it (it may add seeds, levels or tickets, and change what changes no result)."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict
             raise ValueError(f"{path} is not a run configuration (no lottery and trainer sections)")
         differences = _differences(existing, wanted)
         if differences:
-            raise ValueError(f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
-                             "use another output folder")
+            raise ValueError(
+                f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
+                "use another output folder"
+            )
         lottery = existing["lottery"]
         for key in ("seeds", "tickets"):
             wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]

@@ -7,6 +7,7 @@
 
 Code elsewhere asks this module for a path and never joins one itself, so a new file is one edit here.
 """
+
 from __future__ import annotations
 
 import os

@@ -1,8 +1,9 @@
 """Which parameters are prunable: scopes and include/exclude regexes."""
+
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from torch import nn
 
@@ -53,9 +54,7 @@ def prunable(
         patterns = _compile(exclude, params, "exclude")
         names = [n for n in names if not any(p.search(n) for p in patterns)]
     if not names:
-        raise ValueError(
-            f"no prunable parameters left for scope={scope!r}, include={include!r}, exclude={exclude!r}"
-        )
+        raise ValueError(f"no prunable parameters left for scope={scope!r}, include={include!r}, exclude={exclude!r}")
     return names
 
 

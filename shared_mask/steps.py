@@ -1,13 +1,25 @@
 """Training-step strings in the style of open_lth: ``1000it``, ``2ep``, ``0``."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 _UNITS = {
-    "it": "it", "its": "it", "iter": "it", "iters": "it", "update": "it", "updates": "it",
-    "batch": "it", "batches": "it", "step": "it", "steps": "it",
-    "ep": "ep", "eps": "ep", "epoch": "ep", "epochs": "ep",
+    "it": "it",
+    "its": "it",
+    "iter": "it",
+    "iters": "it",
+    "update": "it",
+    "updates": "it",
+    "batch": "it",
+    "batches": "it",
+    "step": "it",
+    "steps": "it",
+    "ep": "ep",
+    "eps": "ep",
+    "epoch": "ep",
+    "epochs": "ep",
 }
 _STEP = re.compile(r"^\s*(\d+)\s*([a-z]*)\s*$")
 

@@ -7,6 +7,7 @@ content always gives the same file and users can compare runs by hash. The metad
 SHA-256 of the tensors (names, dtypes, shapes and bytes) that :func:`verify` checks on load;
 safetensors' own reader reads the files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,8 +23,15 @@ from .files import atomic_write
 
 CHECKSUM_KEY = "sha256"
 _DTYPES = {
-    torch.float64: "F64", torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16",
-    torch.int64: "I64", torch.int32: "I32", torch.int16: "I16", torch.int8: "I8", torch.uint8: "U8",
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
     torch.bool: "BOOL",
 }
 
@@ -52,8 +60,11 @@ def save(tensors: dict[str, torch.Tensor], path: str | os.PathLike, metadata: di
         if tensor.dtype not in _DTYPES:
             raise ValueError(f"cannot store {name!r} of dtype {tensor.dtype}")
         raw = _raw(tensor)
-        header[name] = {"dtype": _DTYPES[tensor.dtype], "shape": list(tensor.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
+        header[name] = {
+            "dtype": _DTYPES[tensor.dtype],
+            "shape": list(tensor.shape),
+            "data_offsets": [offset, offset + len(raw)],
+        }
         blobs.append(raw)
         offset += len(raw)
     text = json.dumps(header, sort_keys=True, separators=(",", ":")).encode()

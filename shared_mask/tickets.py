@@ -13,6 +13,7 @@ is one subclass of :class:`TicketKind` and one ``TICKETS.register(...)``::
 
     sm.TICKETS.register(ShuffledWinner())
 """
+
 from __future__ import annotations
 
 import enum
@@ -115,8 +116,15 @@ DENSE = DENSE_TICKET.name
 WINNING = Winning.name  # the ticket whose trained weights the iterative schedule prunes next
 # The kinds a lottery can train at pruned levels (the dense kind belongs to level 0 only).
 TICKETS: Registry[TicketKind] = Registry("ticket kind")
-for _kind in (Winning(), RandomReinit(), RandomMask(), LRRewind(), Transfer(), TransferRandomReinit(),
-              TransferRandomMask()):
+for _kind in (
+    Winning(),
+    RandomReinit(),
+    RandomMask(),
+    LRRewind(),
+    Transfer(),
+    TransferRandomReinit(),
+    TransferRandomMask(),
+):
     TICKETS.register(_kind)
 TRANSFER_TICKETS = [name for name in TICKETS if TICKETS[name].transferred]
 

@@ -1,5 +1,6 @@
 """What a domain provides to the lottery loop: the :class:`Trainer` interface, the :class:`Unit` it
 trains, and :func:`start_model`, a ticket's starting model as its kind says."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -113,8 +114,9 @@ class Trainer(ABC):
             raise ValueError(f"{path} does not fit the model: {last_line}") from error
         tied = {n for n in missing if n not in state and _is_tied_alias(model, n)}
         if set(missing) - tied or unexpected:
-            raise ValueError(f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, "
-                             f"unexpected {unexpected}")
+            raise ValueError(
+                f"{path} does not fit the model: missing {sorted(set(missing) - tied)}, unexpected {unexpected}"
+            )
         return model
 
 

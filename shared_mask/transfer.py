@@ -5,6 +5,7 @@ mask; any other tensor (an Atari policy head with another action count, a vocabu
 size) starts from this run's own initialization and stays dense. The run folder's transfer.json
 names those tensors, and the report repeats them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,8 +41,9 @@ def transfer_source(given: str, suffix: str) -> TransferSource:
     try:
         found, seed, level = locate_seed(given)
     except ValueError:
-        raise ValueError(f"--transfer-from {given}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> "
-                         "of a run folder") from None
+        raise ValueError(
+            f"--transfer-from {given}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder"
+        ) from None
     run = RunFolder(found.root, suffix)
     levels = (level,) if level is not None else tuple(k for k in run.levels_with_masks(seed) if k > 0)
     source = TransferSource(given, run, seed, levels)
@@ -64,8 +66,9 @@ def fit_weights(model: nn.Module, source: dict[str, torch.Tensor]) -> list[str]:
         else:
             kept.append(name)
     if len(kept) == len(model.state_dict()):
-        raise ValueError("the source run's model shares no tensor (same name and shape) with this one: "
-                         "nothing to transfer")
+        raise ValueError(
+            "the source run's model shares no tensor (same name and shape) with this one: nothing to transfer"
+        )
     return kept
 
 

@@ -6,6 +6,7 @@ itself (:func:`train_unit`) trains and writes its own folder, metrics.json last,
 finished survives a driver that dies. With Ray, a unit whose worker process or node dies is retried
 (Ray's task retries) and starts again, or resumes from its own checkpoint where its trainer keeps one.
 """
+
 from __future__ import annotations
 
 import math
@@ -29,16 +30,28 @@ RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many tim
 class Workers:
     """How many units train at once, and where (every lottery command line has these options)."""
 
-    workers: int = field(default=0, metadata={
-        "help": "train up to N units at once on a local Ray cluster started for this command "
-                "(0: one after another in this process)"})
-    ray_address: str | None = field(default=None, metadata={
-        "help": "join this running Ray cluster (e.g. auto) instead; the run folder must be on a file "
-                "system every node sees"})
+    workers: int = field(
+        default=0,
+        metadata={
+            "help": "train up to N units at once on a local Ray cluster started for this command "
+            "(0: one after another in this process)"
+        },
+    )
+    ray_address: str | None = field(
+        default=None,
+        metadata={
+            "help": "join this running Ray cluster (e.g. auto) instead; the run folder must be on a file "
+            "system every node sees"
+        },
+    )
     cpus_per_unit: float = field(default=1.0, metadata={"help": "CPUs Ray reserves for each unit"})
-    gpus_per_unit: float = field(default=0.0, metadata={
-        "help": "GPUs Ray reserves for each unit (a fraction lets small units share a GPU; a multi-GPU "
-                "fairseq unit asks for its --distributed-world-size)"})
+    gpus_per_unit: float = field(
+        default=0.0,
+        metadata={
+            "help": "GPUs Ray reserves for each unit (a fraction lets small units share a GPU; a multi-GPU "
+            "fairseq unit asks for its --distributed-world-size)"
+        },
+    )
 
     def __post_init__(self):
         if self.workers < 0:
@@ -57,8 +70,9 @@ class UnitFailed(RuntimeError):
     """A unit's training raised: one line naming the unit, the cause and where its log is."""
 
     def __init__(self, unit, cause: str):
-        super().__init__(f"unit seed {unit.seed} level {unit.level} {unit.ticket} failed: {cause} "
-                         f"(its folder and log: {unit.dir})")
+        super().__init__(
+            f"unit seed {unit.seed} level {unit.level} {unit.ticket} failed: {cause} (its folder and log: {unit.dir})"
+        )
         self.unit = unit
 
 
@@ -71,8 +85,11 @@ def train_unit(trainer, unit) -> dict:
         raise RuntimeError(f"the trainer did not write {unit.final_path}")
     density = unit.mask.density()
     record = {
-        "seed": unit.seed, "level": unit.level, "ticket": unit.ticket,
-        "density": density, "fraction_pruned": 1 - density,
+        "seed": unit.seed,
+        "level": unit.level,
+        "ticket": unit.ticket,
+        "density": density,
+        "fraction_pruned": 1 - density,
         "metrics": {k: float(v) for k, v in metrics.items()},
         "seconds": round(time.time() - start, 3),
     }
@@ -130,9 +147,11 @@ class RayCluster:
     def submit(self, job: int, trainer, unit) -> None:
         if job not in self._trainers:
             self._trainers[job] = self.ray.put(trainer)
-        ref = self._task.options(num_cpus=self.workers.cpus_per_unit, num_gpus=self.workers.gpus_per_unit,
-                                 name=f"seed {unit.seed} level {unit.level} {unit.ticket}"
-                                 ).remote(self._trainers[job], unit)
+        ref = self._task.options(
+            num_cpus=self.workers.cpus_per_unit,
+            num_gpus=self.workers.gpus_per_unit,
+            name=f"seed {unit.seed} level {unit.level} {unit.ticket}",
+        ).remote(self._trainers[job], unit)
         self._running[ref] = (job, unit)
 
     def wait(self):
@@ -179,29 +198,37 @@ def _check_shared_storage(ray, run_dirs: list[Path]) -> None:
     look = ray.remote(num_cpus=0)(lambda paths: [p for p in paths if not os.path.exists(p)])
     try:
         nodes = [n for n in ray.nodes() if n["Alive"]]
-        missing = ray.get([look.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False))
-                           .remote(tokens) for n in nodes])
+        missing = ray.get(
+            [
+                look.options(scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(tokens)
+                for n in nodes
+            ]
+        )
     finally:
         for token in tokens:
             Path(token).unlink(missing_ok=True)
     for node, paths in zip(nodes, missing):
         if paths:
             folder = Path(paths[0]).parent
-            raise ValueError(f"the run folder {folder} is not visible from Ray node {node['NodeManagerAddress']}: "
-                             "put it on a file system every node mounts (NFS, a shared volume)")
+            raise ValueError(
+                f"the run folder {folder} is not visible from Ray node {node['NodeManagerAddress']}: "
+                "put it on a file system every node mounts (NFS, a shared volume)"
+            )
 
 
 def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None:
     """Train every unit of ``plans`` on ``executor``, longest pruning chains first when units run at
     once (one after another, seed by seed, when they do not); rebuild each results.csv as units finish."""
+
     def priority(job: int, unit) -> tuple:
         order = (job, plans[job].position[unit.key])
         return order if executor.capacity == 1 else (-plans[job].remaining_chain(unit.key), *order)
 
     total = sum(len(plan.keys) for plan in plans)
     queue, running, failure = [], 0, None
-    with tqdm(total=total, initial=sum(len(p.done) for p in plans), desc="lottery", unit="unit",
-              disable=not progress) as bar:
+    with tqdm(
+        total=total, initial=sum(len(p.done) for p in plans), desc="lottery", unit="unit", disable=not progress
+    ) as bar:
         while True:
             if failure is None:
                 queue += [(priority(job, unit), job, unit) for job, plan in enumerate(plans) for unit in plan.ready()]
@@ -224,8 +251,10 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
             write_results(plans[job].out)
             summary = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items())
             prefix = f"{plans[job].out.name}: " if len(plans) > 1 else ""
-            bar.write(f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} "
-                      f"density {record['density']:.4f}  {summary}")
+            bar.write(
+                f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} "
+                f"density {record['density']:.4f}  {summary}"
+            )
             bar.update(1)
     if failure is not None:
         raise failure

@@ -1,4 +1,5 @@
 """The layering rules of docs/design.md, checked from the import statements (tools/import_graph.py)."""
+
 import importlib.util
 from pathlib import Path
 
@@ -26,7 +27,10 @@ def test_a_cycle_hidden_in_a_function_and_through_a_package_is_found(tmp_path):
     write(tmp_path, "pkg/sub/__init__.py", "from ..c import *\nfrom .. import d\n")
     write(tmp_path, "pkg/d.py", "from .sub import x\n" + "\n" * 300)
     assert import_graph.problems(tmp_path, ("pkg",)) == [
-        "import cycle: pkg.a <-> pkg.b", "import cycle: pkg.d <-> pkg.sub", "pkg.d: 301 lines (at most 300)"]
+        "import cycle: pkg.a <-> pkg.b",
+        "import cycle: pkg.d <-> pkg.sub",
+        "pkg.d: 301 lines (at most 300)",
+    ]
 
 
 def test_layers_shared_mask_imports_no_domain_and_the_domains_not_each_other():

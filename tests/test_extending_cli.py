@@ -1,5 +1,6 @@
 """The ticket kind and pruning strategy of tests/shared_mask/test_extending.py, reached through the
 command lines with ``--extensions`` (the fairseq driver also hands the module to fairseq-train)."""
+
 import json
 
 import shared_mask as sm
@@ -13,9 +14,35 @@ EXTENSION = "tests.shared_mask.test_extending"
 
 def test_fairseq_driver_runs_a_registered_kind_and_strategy(data, tmp_path):  # noqa: F811
     out = tmp_path / "run"
-    imp.main(["--data", str(data), "--out", str(out), "--levels", "1", "--seeds", "0", "--rewind", "4it",
-              "--extensions", EXTENSION, "--tickets", "winning", "reset_shuffled", "--pruning", "largest_first",
-              "--average-last", "1", "--beam", "1", "--cpu", "--no-progress", "--", *MODEL_ARGS])
+    imp.main(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--levels",
+            "1",
+            "--seeds",
+            "0",
+            "--rewind",
+            "4it",
+            "--extensions",
+            EXTENSION,
+            "--tickets",
+            "winning",
+            "reset_shuffled",
+            "--pruning",
+            "largest_first",
+            "--average-last",
+            "1",
+            "--beam",
+            "1",
+            "--cpu",
+            "--no-progress",
+            "--",
+            *MODEL_ARGS,
+        ]
+    )
     seed = out / "seed_0"
     dense = load_checkpoint(seed / "level_00" / "dense" / "final.pt")["model"]
     mask = sm.Mask.load(seed / "level_01" / "mask.safetensors")

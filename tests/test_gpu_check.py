@@ -1,5 +1,6 @@
 """benchmarks/gpu_check.py without a GPU: every check skipped with its reason, the JSON it writes, its
 argument checks, and a check that breaks reported as failed while the others still run."""
+
 import importlib.util
 import json
 from pathlib import Path
@@ -24,11 +25,14 @@ def test_without_cuda_every_check_is_skipped_with_its_reason(tmp_path, capsys):
     assert lines[-1] == "gpu_check: 5 of 5 checks passed or skipped"
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--checks", "nope"], "invalid choice: 'nope'"),
-    (["--out", "{tmp}"], "expected a file in an existing folder"),
-    (["--out", "{tmp}/missing/gpu.json"], "expected a file in an existing folder"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--checks", "nope"], "invalid choice: 'nope'"),
+        (["--out", "{tmp}"], "expected a file in an existing folder"),
+        (["--out", "{tmp}/missing/gpu.json"], "expected a file in an existing folder"),
+    ],
+)
 def test_bad_arguments_are_one_line_and_status_2(tmp_path, capsys, argv, message):
     argv = [a.format(tmp=tmp_path) for a in argv]
     with pytest.raises(SystemExit) as status:
@@ -45,7 +49,9 @@ def test_a_check_that_breaks_fails_alone(tmp_path, monkeypatch, capsys):
         raise RuntimeError("the driver died")
 
     monkeypatch.setitem(gpu_check.CHECKS, "prune", (broken, 1))
-    monkeypatch.setitem(gpu_check.CHECKS, "atari", (lambda work: {"ok": True, "verdict": "fast", "figures": {"x": 1}}, 1))
+    monkeypatch.setitem(
+        gpu_check.CHECKS, "atari", (lambda work: {"ok": True, "verdict": "fast", "figures": {"x": 1}}, 1)
+    )
     assert gpu_check.main(["--out", str(tmp_path / "gpu.json"), "--checks", "prune", "atari", "fairseq_two_gpus"]) == 1
     checks = json.loads((tmp_path / "gpu.json").read_text())["checks"]
     assert checks["prune"]["status"] == "fail" and checks["prune"]["verdict"] == "RuntimeError: the driver died"

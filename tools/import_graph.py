@@ -7,6 +7,7 @@ import hidden in a function to dodge a cycle is still a cycle here. ``from packa
 edge to ``package.name`` when that is a module, else to the package. A module's implicit import of its
 parent packages is not an edge (Python finishes those first).
 """
+
 from __future__ import annotations
 
 import ast

@@ -1,13 +1,14 @@
 """Checkpoint files of a fairseq run: the latest ones, their average, and a copy without optimizer state."""
+
 from __future__ import annotations
 
 import os
 import pickle
 import re
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import torch
 
@@ -56,8 +57,11 @@ def usable_last_checkpoint(save_dir: str | os.PathLike) -> Path | None:
     last = save_dir / "checkpoint_last.pt"
     if not last.exists() or _loads(last):
         return last if last.exists() else None
-    intact = [(checkpoint_updates(p), p) for p in save_dir.glob("checkpoint*.pt")
-              if p != last and (_INTERVAL.match(p.name) or _EPOCH.match(p.name)) and _loads(p)]
+    intact = [
+        (checkpoint_updates(p), p)
+        for p in save_dir.glob("checkpoint*.pt")
+        if p != last and (_INTERVAL.match(p.name) or _EPOCH.match(p.name)) and _loads(p)
+    ]
     if not intact:
         last.unlink()
         return None
@@ -105,8 +109,9 @@ def average_checkpoints(paths: list[Path], out: str | os.PathLike) -> Path:
             for k, v in model.items():
                 if v.is_floating_point():
                     total[k] += v.double()
-    state["model"] = {k: (v / len(paths)).to(state["model"][k].dtype) if v.is_floating_point() else v
-                      for k, v in total.items()}
+    state["model"] = {
+        k: (v / len(paths)).to(state["model"][k].dtype) if v.is_floating_point() else v for k, v in total.items()
+    }
     state["last_optimizer_state"] = None
     atomic_write(out, lambda tmp: torch.save(state, tmp))
     return Path(out)

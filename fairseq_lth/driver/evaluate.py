@@ -7,6 +7,7 @@ compounds (``a-b`` -> ``a ##AT##-##AT## b``, fairseq's compound_split_bleu.sh).
     python -m fairseq_lth.driver.evaluate SAVE_DIR --data DATA [--average-last 5] [--compound-split] \\
         [--out metrics.json]
 """
+
 from __future__ import annotations
 
 import os
@@ -41,8 +42,9 @@ class EvalConfig:
     lenpen: float = field(default=0.6, metadata={"help": "length penalty"})
     max_tokens: int = field(default=8000, metadata=MAX_TOKENS)
     remove_bpe: str = field(default="subword_nmt", metadata={"help": "BPE marker to remove before scoring"})
-    compound_split: bool = field(default=False, metadata={
-        "help": "split hyphenated compounds before scoring (fairseq's WMT'14 En-De BLEU)"})
+    compound_split: bool = field(
+        default=False, metadata={"help": "split hyphenated compounds before scoring (fairseq's WMT'14 En-De BLEU)"}
+    )
     cpu: bool = field(default=False, metadata=CPU)
 
 
@@ -54,10 +56,32 @@ def generate(data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, log: Pat
         src, tgt = data_utils.infer_language_pair(data)
     expected = len(MMapIndexedDataset(os.path.join(data, f"{cfg.subset}.{src}-{tgt}.{tgt}")))
     # --required-batch-size-multiple 1: with fairseq's default of 8 the last partial batch can be dropped.
-    cmd = [sys.executable, "-m", "fairseq_cli.generate", data, "--user-dir", PLUGIN_DIR, "--path", str(checkpoint),
-           "--source-lang", src, "--target-lang", tgt, "--gen-subset", cfg.subset, "--beam", str(cfg.beam),
-           "--lenpen", str(cfg.lenpen), "--max-tokens", str(cfg.max_tokens), "--required-batch-size-multiple", "1",
-           "--remove-bpe", cfg.remove_bpe]
+    cmd = [
+        sys.executable,
+        "-m",
+        "fairseq_cli.generate",
+        data,
+        "--user-dir",
+        PLUGIN_DIR,
+        "--path",
+        str(checkpoint),
+        "--source-lang",
+        src,
+        "--target-lang",
+        tgt,
+        "--gen-subset",
+        cfg.subset,
+        "--beam",
+        str(cfg.beam),
+        "--lenpen",
+        str(cfg.lenpen),
+        "--max-tokens",
+        str(cfg.max_tokens),
+        "--required-batch-size-multiple",
+        "1",
+        "--remove-bpe",
+        cfg.remove_bpe,
+    ]
     if cfg.cpu:
         cmd.append("--cpu")
     hyps, refs = {}, {}
@@ -72,8 +96,9 @@ def generate(data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, log: Pat
 
     run_logged("fairseq-generate", cmd, log, on_line=collect)
     if hyps.keys() != refs.keys() or len(refs) != expected:
-        raise RuntimeError(f"fairseq-generate translated {len(hyps)} of the {expected} sentences of "
-                           f"{cfg.subset}; see {log}")
+        raise RuntimeError(
+            f"fairseq-generate translated {len(hyps)} of the {expected} sentences of {cfg.subset}; see {log}"
+        )
     order = sorted(refs)
     return [hyps[i] for i in order], [refs[i] for i in order]
 

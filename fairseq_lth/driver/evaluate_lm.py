@@ -8,6 +8,7 @@ scored in the blocks the model was trained on (the checkpoint's --tokens-per-sam
     python -m fairseq_lth.driver.evaluate_lm SAVE_DIR --data DATA [--average-last 1] [--gen-subset test] \\
         [--out metrics.json]
 """
+
 from __future__ import annotations
 
 import math
@@ -58,10 +59,28 @@ def log_perplexity(data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, 
     if dataset is None:
         raise FileNotFoundError(f"no binarized {cfg.subset!r} subset in {data}")
     expected = int(dataset.sizes.sum())
-    cmd = [sys.executable, "-c", _EVAL_LM, data, "--user-dir", PLUGIN_DIR, "--path", str(checkpoint),
-           "--task", task["_name"], "--gen-subset", cfg.subset, "--max-tokens", str(cfg.max_tokens),
-           "--tokens-per-sample", str(task["tokens_per_sample"]), "--sample-break-mode", task["sample_break_mode"],
-           "--output-dictionary-size", str(task["output_dictionary_size"])]
+    cmd = [
+        sys.executable,
+        "-c",
+        _EVAL_LM,
+        data,
+        "--user-dir",
+        PLUGIN_DIR,
+        "--path",
+        str(checkpoint),
+        "--task",
+        task["_name"],
+        "--gen-subset",
+        cfg.subset,
+        "--max-tokens",
+        str(cfg.max_tokens),
+        "--tokens-per-sample",
+        str(task["tokens_per_sample"]),
+        "--sample-break-mode",
+        task["sample_break_mode"],
+        "--output-dictionary-size",
+        str(task["output_dictionary_size"]),
+    ]
     if task["add_bos_token"]:
         cmd.append("--add-bos-token")
     if cfg.cpu:
@@ -82,8 +101,9 @@ def eval_lm_full_precision(argv: list[str]) -> None:
     print(f"eval-lm loss in bits: {float(results['loss'])!r}")
 
 
-def evaluate(data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig,
-             work_dir: str | os.PathLike) -> dict[str, float]:
+def evaluate(
+    data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike
+) -> dict[str, float]:
     """Average the last checkpoints of ``save_dir`` (default: take the last) and return ``{"test_log_ppl": ...}``."""
     with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
         nats = log_perplexity(data, averaged, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")

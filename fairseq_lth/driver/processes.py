@@ -6,6 +6,7 @@ A child dies with the driver: it runs in its own process group, which the driver
 on an exception (^C included), and on Linux it gets SIGKILL from the kernel when the driver dies
 without cleaning up (``kill -9``, out of memory), through ``prctl(PR_SET_PDEATHSIG)``.
 """
+
 from __future__ import annotations
 
 import collections
@@ -16,8 +17,9 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, NamedTuple, TextIO
+from typing import NamedTuple, TextIO
 
 PLUGIN_DIR = str(Path(__file__).resolve().parents[1])  # the fairseq_lth folder: the --user-dir of every fairseq command
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -60,8 +62,14 @@ class Member(NamedTuple):
     on_line: Callable[[str], None] | None = None
 
 
-def run_logged(name: str, cmd: list[str], log: Path, on_line: Callable[[str], None] | None = None,
-               append: bool = False, pass_fds: tuple[int, ...] = ()) -> None:
+def run_logged(
+    name: str,
+    cmd: list[str],
+    log: Path,
+    on_line: Callable[[str], None] | None = None,
+    append: bool = False,
+    pass_fds: tuple[int, ...] = (),
+) -> None:
     """Run ``cmd`` (the program ``name``) with its stdout and stderr streamed into ``log`` (appended to with
     ``append``) and each stdout line (without its newline) passed to ``on_line``; raise
     :class:`ProcessFailed` if it fails. ``pass_fds`` stay open in the child (a lock it then holds too)."""
@@ -100,14 +108,26 @@ class _Child:
         self.out_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
         self.err_tail: collections.deque[str] = collections.deque(maxlen=_TAIL)
         self.sink = open(member.log, "a" if append else "w", encoding="utf-8")
-        self.process = subprocess.Popen(member.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                        errors="replace", env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                                        process_group=0, preexec_fn=_die_with(os.getpid()), pass_fds=pass_fds)
+        self.process = subprocess.Popen(
+            member.cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            process_group=0,
+            preexec_fn=_die_with(os.getpid()),
+            pass_fds=pass_fds,
+        )
         self.error: BaseException | None = None
         lock = threading.Lock()
-        self.pumps = [threading.Thread(target=self._pump, args=(stream, lock, tail, on_line), daemon=True)
-                      for stream, tail, on_line in ((self.process.stdout, self.out_tail, member.on_line),
-                                                    (self.process.stderr, self.err_tail, None))]
+        self.pumps = [
+            threading.Thread(target=self._pump, args=(stream, lock, tail, on_line), daemon=True)
+            for stream, tail, on_line in (
+                (self.process.stdout, self.out_tail, member.on_line),
+                (self.process.stderr, self.err_tail, None),
+            )
+        ]
         for pump in self.pumps:
             pump.start()
 
@@ -132,12 +152,13 @@ class _Child:
         last = next((line for tail in tails for line in reversed(tail) if line.strip()), "no output")
         status = self.process.returncode
         how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
-        raise ProcessFailed(f"{self.name} {how}: {last.strip()} (log: {self.log})\n"
-                            + "\n".join([*self.out_tail, *self.err_tail]))
+        raise ProcessFailed(
+            f"{self.name} {how}: {last.strip()} (log: {self.log})\n" + "\n".join([*self.out_tail, *self.err_tail])
+        )
 
-
-    def _pump(self, stream: TextIO, lock: threading.Lock, tail: collections.deque,
-              on_line: Callable[[str], None] | None) -> None:
+    def _pump(
+        self, stream: TextIO, lock: threading.Lock, tail: collections.deque, on_line: Callable[[str], None] | None
+    ) -> None:
         for line in stream:
             with lock:
                 self.sink.write(line)

@@ -5,6 +5,7 @@ nccl, c10d DDP), so a unit is one command. On the CPU its launcher starts min(CU
 size) = 0 processes and does nothing, and c10d DDP refuses CPU modules; there the driver starts one
 fairseq-train per rank itself, joined over gloo on a local TCP port with fairseq's legacy DDP.
 """
+
 from __future__ import annotations
 
 import socket
@@ -12,8 +13,14 @@ import socket
 from omegaconf import DictConfig
 
 # Options the driver sets on each rank of a CPU unit (a user's value would name another process layout).
-RANK_OPTIONS = ("--distributed-rank", "--distributed-no-spawn", "--distributed-init-method", "--device-id",
-                "--local-rank", "--distributed-port")
+RANK_OPTIONS = (
+    "--distributed-rank",
+    "--distributed-no-spawn",
+    "--distributed-init-method",
+    "--device-id",
+    "--local-rank",
+    "--distributed-port",
+)
 CPU_DDP = ("legacy_ddp", "no_c10d")  # the DDP backends fairseq runs on CPU modules
 
 
@@ -31,11 +38,15 @@ def check_ranks(cfg: DictConfig, train_args: list[str]) -> None:
     if given:
         raise ValueError(f"the driver starts and places each rank of a CPU unit itself; remove {' '.join(given)}")
     if "--ddp-backend" in _named(train_args) and cfg.distributed_training.ddp_backend not in CPU_DDP:
-        raise ValueError(f"--ddp-backend {cfg.distributed_training.ddp_backend} does not train CPU modules; use "
-                         "--ddp-backend legacy_ddp (the driver's default on the CPU)")
+        raise ValueError(
+            f"--ddp-backend {cfg.distributed_training.ddp_backend} does not train CPU modules; use "
+            "--ddp-backend legacy_ddp (the driver's default on the CPU)"
+        )
     if "--distributed-backend" in _named(train_args) and cfg.distributed_training.distributed_backend != "gloo":
-        raise ValueError(f"--distributed-backend {cfg.distributed_training.distributed_backend} needs GPUs; "
-                         "on the CPU ranks join over gloo (the driver's default)")
+        raise ValueError(
+            f"--distributed-backend {cfg.distributed_training.distributed_backend} needs GPUs; "
+            "on the CPU ranks join over gloo (the driver's default)"
+        )
 
 
 def rank_commands(cmd: list[str], train_args: list[str], world: int) -> list[list[str]]:
@@ -43,9 +54,13 @@ def rank_commands(cmd: list[str], train_args: list[str], world: int) -> list[lis
     if world == 1:
         return [cmd]
     named = _named(train_args)
-    shared = [*([] if "--ddp-backend" in named else ["--ddp-backend", "legacy_ddp"]),
-              *([] if "--distributed-backend" in named else ["--distributed-backend", "gloo"]),
-              "--distributed-no-spawn", "--distributed-init-method", f"tcp://127.0.0.1:{_free_port()}"]
+    shared = [
+        *([] if "--ddp-backend" in named else ["--ddp-backend", "legacy_ddp"]),
+        *([] if "--distributed-backend" in named else ["--distributed-backend", "gloo"]),
+        "--distributed-no-spawn",
+        "--distributed-init-method",
+        f"tcp://127.0.0.1:{_free_port()}",
+    ]
     return [[*cmd, *shared, "--distributed-rank", str(rank)] for rank in range(world)]
 
 

@@ -4,6 +4,7 @@ A scoring config is a dataclass (:class:`fairseq_lth.driver.evaluate.EvalConfig`
 :class:`fairseq_lth.driver.evaluate_lm.LMEvalConfig` for log perplexity) whose fields carry their help; the
 metadata below is shared by the fields both have, so each option is described once.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,18 @@ def scoring_config(args: argparse.Namespace, cls: type, all_configs: list[type])
     """The scoring config ``cls`` from :func:`add_scoring_options`'s options; an option ``cls`` has no
     use for (a BLEU option for a language model) is an error."""
     wanted = {f.name for f in dataclasses.fields(cls)}
-    stray = sorted({f.name for c in all_configs for f in dataclasses.fields(c)
-                    if f.name not in wanted and getattr(args, f.name, None) is not None})
+    stray = sorted(
+        {
+            f.name
+            for c in all_configs
+            for f in dataclasses.fields(c)
+            if f.name not in wanted and getattr(args, f.name, None) is not None
+        }
+    )
     if stray:
-        raise ValueError(f"{', '.join('--' + n.replace('_', '-') for n in stray)}: not a scoring option of "
-                         f"{cls.__name__}")
+        raise ValueError(
+            f"{', '.join('--' + n.replace('_', '-') for n in stray)}: not a scoring option of {cls.__name__}"
+        )
     return dataclass_from_args(cls, args)
 
 

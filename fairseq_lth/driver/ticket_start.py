@@ -1,4 +1,5 @@
 """The checkpoint a fairseq ticket run starts from (``--continue-once``), as its ticket kind says."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,6 +10,7 @@ import shared_mask as sm
 from shared_mask.files import atomic_write
 
 from ..plugin.checkpoint_compat import load_checkpoint
+
 
 def start_checkpoint(unit: sm.Unit) -> Path:
     """W_0 (init.pt), the rewind checkpoint (also for kinds the plugin re-initializes after loading),

@@ -6,6 +6,7 @@ training (a scoring subset missing from the data). The driver parses the argumen
 parser, sets up the task and builds the model as fairseq-train does, builds the optimizer, and checks
 the data subsets and the rewind point; every mistake is a ValueError or FileNotFoundError naming it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,8 +15,8 @@ import logging
 import math
 import re
 import warnings
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import torch
 from fairseq import optim, options, tasks
@@ -29,20 +30,35 @@ from ..plugin.rewind import check_saved
 from .processes import PLUGIN_DIR
 
 # Options the driver sets itself for every unit.
-RESERVED = ("--task", "--user-dir", "--seed", "--save-dir", "--continue-once", "--restore-file",
-            "--tensorboard-logdir", "--lth-")
+RESERVED = (
+    "--task",
+    "--user-dir",
+    "--seed",
+    "--save-dir",
+    "--continue-once",
+    "--restore-file",
+    "--tensorboard-logdir",
+    "--lth-",
+)
 _CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)$")
 # Settings of torch optimizers (fairseq's ``optimizer_config``) and the range torch accepts.
-_RANGES = {"lr": (0, math.inf), "eps": (0, math.inf), "weight_decay": (0, math.inf), "momentum": (0, math.inf),
-           "betas": (0, 1)}
+_RANGES = {
+    "lr": (0, math.inf),
+    "eps": (0, math.inf),
+    "weight_decay": (0, math.inf),
+    "momentum": (0, math.inf),
+    "betas": (0, 1),
+}
 
 
 def reserved_args(train_args: list[str]) -> None:
     """Refuse the options the driver sets itself."""
     reserved = [a for a in train_args if a.startswith(RESERVED)]
     if reserved:
-        raise ValueError("the driver sets these options itself; remove them from the fairseq-train arguments "
-                         f"(after --): {' '.join(reserved)}")
+        raise ValueError(
+            "the driver sets these options itself; remove them from the fairseq-train arguments "
+            f"(after --): {' '.join(reserved)}"
+        )
 
 
 def parse_train_args(data: str, task: str, scope: str, train_args: list[str]) -> tuple[DictConfig, tasks.FairseqTask]:
@@ -56,7 +72,8 @@ def parse_train_args(data: str, task: str, scope: str, train_args: list[str]) ->
     with quiet():
         try:
             args = options.parse_args_and_arch(
-                parser, [data, "--user-dir", PLUGIN_DIR, "--task", task, "--lth-scope", scope, *train_args])
+                parser, [data, "--user-dir", PLUGIN_DIR, "--task", task, "--lth-scope", scope, *train_args]
+            )
         except SystemExit:  # --help among the fairseq-train arguments
             raise ValueError("fairseq-train's own options are listed by fairseq-train --help") from None
         cfg = convert_namespace_to_omegaconf(args)
@@ -67,8 +84,10 @@ def check_train_args(cfg: DictConfig, task: tasks.FairseqTask, rewind: Step | No
     """Check that training ends, the optimizer settings, that the data holds ``subsets`` (name -> what it
     is for) and the splits fairseq-train reads, and that fairseq-train saves a checkpoint at ``rewind``."""
     if not (cfg.optimization.max_update or cfg.optimization.max_epoch):
-        raise ValueError("the fairseq-train arguments never end training: give every unit the same budget with "
-                         "--max-update or --max-epoch")
+        raise ValueError(
+            "the fairseq-train arguments never end training: give every unit the same budget with "
+            "--max-update or --max-epoch"
+        )
     _check_finite(cfg)
     _check_optimizer(cfg)
     _check_subsets(cfg, task, subsets)
@@ -94,8 +113,11 @@ def _refuse(message: str):
     if choice:
         given, known = choice.group(1), [c.strip("'") for c in choice.group(2).split(", ")]
         close = difflib.get_close_matches(given, known, n=3)
-        message = message[: choice.start()] + f"invalid choice: {given!r}" + (
-            f" (did you mean {' or '.join(close)}?)" if close else f" ({len(known)} choices)")
+        message = (
+            message[: choice.start()]
+            + f"invalid choice: {given!r}"
+            + (f" (did you mean {' or '.join(close)}?)" if close else f" ({len(known)} choices)")
+        )
     raise ValueError(f"fairseq-train arguments: {message}")
 
 
@@ -103,8 +125,13 @@ def _check_finite(cfg: DictConfig) -> None:
     """NaN and infinity pass fairseq's parser for most numbers, and comparisons such as ``lr < 0``."""
     for group in ("optimization", "optimizer", "lr_scheduler", "criterion", "model"):
         settings = cfg[group]
-        settings = OmegaConf.to_container(settings, resolve=True) if isinstance(settings, DictConfig) else \
-            vars(settings) if isinstance(settings, argparse.Namespace) else {}
+        settings = (
+            OmegaConf.to_container(settings, resolve=True)
+            if isinstance(settings, DictConfig)
+            else vars(settings)
+            if isinstance(settings, argparse.Namespace)
+            else {}
+        )
         for name, value in settings.items():
             if any(isinstance(v, float) and not math.isfinite(v) for v in _values(value)):
                 raise ValueError(f"--{name.replace('_', '-')} {value}: expected finite numbers")
@@ -150,13 +177,20 @@ def _check_subsets(cfg: DictConfig, task: tasks.FairseqTask, subsets: dict[str, 
 def _check_rewind(cfg: DictConfig, rewind: Step) -> None:
     checkpoint, optimization = cfg.checkpoint, cfg.optimization
     try:
-        check_saved(rewind, checkpoint.save_interval_updates, checkpoint.save_interval, checkpoint.no_save,
-                    checkpoint.no_last_checkpoints)
+        check_saved(
+            rewind,
+            checkpoint.save_interval_updates,
+            checkpoint.save_interval,
+            checkpoint.no_save,
+            checkpoint.no_last_checkpoints,
+        )
     except ValueError as error:
         raise ValueError(f"--rewind {rewind}: {error}") from error
     epochs = rewind.unit == "ep"
     end = optimization.max_epoch if epochs else optimization.max_update
     if end and rewind.amount >= end:
         option = "--max-epoch" if epochs else "--max-update"
-        raise ValueError(f"--rewind {rewind}: the dense run ends at {option} {end}, before the rewind point "
-                         "is reached; rewind earlier or train longer")
+        raise ValueError(
+            f"--rewind {rewind}: the dense run ends at {option} {end}, before the rewind point "
+            "is reached; rewind earlier or train longer"
+        )

@@ -6,15 +6,16 @@ over from a killed driver (on Linux such a child is killed with the driver, see
 :mod:`fairseq_lth.driver.processes`; the rerun waits the moment it takes to die), nor beside a second driver
 on the same run folder.
 """
+
 from __future__ import annotations
 
 import fcntl
 import os
 import socket
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 WAIT_SECONDS = 30.0  # how long a rerun waits for the unit's previous owner to go
 
@@ -33,8 +34,10 @@ def unit_lock(folder: Path, wait: float = WAIT_SECONDS) -> Iterator[int]:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     owner = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
-                    raise RuntimeError(f"{folder} is in use: locked by {owner}, or a fairseq program it started, "
-                                       f"for over {wait:g} s (a second driver on this run folder?)") from None
+                    raise RuntimeError(
+                        f"{folder} is in use: locked by {owner}, or a fairseq program it started, "
+                        f"for over {wait:g} s (a second driver on this run folder?)"
+                    ) from None
                 time.sleep(0.1)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)

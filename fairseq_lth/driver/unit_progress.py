@@ -3,12 +3,14 @@
 It shows the updates done of --max-update (or of --max-epoch epochs, once the first line says how
 many updates an epoch has) and the latest training loss, and starts where a resumed run starts.
 """
+
 from __future__ import annotations
 
 import re
 
-import shared_mask as sm
 from tqdm.auto import tqdm
+
+import shared_mask as sm
 
 _TRAIN = re.compile(r"\| train(_inner)? \|")  # fairseq's training-log lines (simple and json formats)
 _UPDATES = re.compile(r"num_updates\W+(\d+)")
@@ -21,11 +23,16 @@ class UnitProgress:
     """The bar of ``unit`` (``leave=False``; ``enabled=False`` shows nothing); :meth:`line` reads one line."""
 
     def __init__(self, unit: sm.Unit, max_update: int, max_epoch: int, enabled: bool):
-        self.bar = tqdm(total=max_update or None, desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
-                        unit="update", leave=False, disable=not enabled)
+        self.bar = tqdm(
+            total=max_update or None,
+            desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
+            unit="update",
+            leave=False,
+            disable=not enabled,
+        )
         self.max_epoch = max_epoch
 
-    def __enter__(self) -> "UnitProgress":
+    def __enter__(self) -> UnitProgress:
         return self
 
     def __exit__(self, *exc) -> None:

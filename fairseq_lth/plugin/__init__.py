@@ -4,6 +4,7 @@ and hooks. It never imports the driver.
 Importing the plugin registers its tasks and models, lets torch >= 2.6 load fairseq checkpoints and
 makes fairseq-train exit cleanly on Python 3.11 (see :mod:`fairseq_lth.plugin.clean_exit`).
 """
+
 import logging
 
 # fairseq's text-to-speech task prints an install hint for a package the plugin never uses when fairseq's

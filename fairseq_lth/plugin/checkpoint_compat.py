@@ -12,6 +12,7 @@ that the weights-only unpickler refuses: every rank but 0 would fail to resume. 
 rank 0 of the same training, not from a file, so the plugin's version of that function unpickles them
 in full; files are still read by the weights-only unpickler.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -8,6 +8,7 @@ unwound inside C++ and the process aborts with "terminate called without an acti
 Importing the plugin registers an exit handler that asks each live prefetcher to stop after the
 batch in hand, drains its queue and joins it.
 """
+
 from __future__ import annotations
 
 import atexit

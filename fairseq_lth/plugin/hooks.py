@@ -12,11 +12,12 @@ A task mixes :class:`LotteryOptions` into its config and calls a :class:`Lottery
   every pruned entry stays exactly zero (see :mod:`fairseq_lth.plugin.masking`). A resumed run (from the
   save dir's ``checkpoint_last.pt``) keeps its weights and mask.
 """
+
 import importlib
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Optional
 
 import torch
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
@@ -34,57 +35,68 @@ from .verify import MaskVerifier
 logger = logging.getLogger(__name__)
 
 
-def rewind_updates_field(default: Optional[sm.Step] = None):
+def rewind_updates_field(default: sm.Step | None = None):
     """The --lth-rewind-updates option, its help naming a task's ``default`` rewind point."""
     said = "the task's" if default is None else rewind.describe(default)
-    return field(default=None, metadata={"help": "late-rewinding point, in updates (0: the initial weights); "
-                                                 f"default: {said}"})
+    return field(
+        default=None, metadata={"help": f"late-rewinding point, in updates (0: the initial weights); default: {said}"}
+    )
 
 
 @dataclass
 class LotteryOptions(FairseqDataclass):
-    lth_mask: Optional[str] = field(
+    lth_mask: str | None = field(
         default=None,
         metadata={"help": "mask file (shared_mask format) of the ticket to train; without it the run is dense"},
     )
     lth_ticket: str = field(
         default=sm.WINNING,
-        metadata={"help": "ticket kind (shared_mask.TICKETS): winning: rewound weights under the mask; "
-                          "random_reinit: fresh initialization (seed --lth-ticket-seed) under the mask; "
-                          "random_mask: rewound weights under random positions with the mask's per-tensor "
-                          "counts (seed --lth-ticket-seed); or a kind registered by --lth-extensions"},
+        metadata={
+            "help": "ticket kind (shared_mask.TICKETS): winning: rewound weights under the mask; "
+            "random_reinit: fresh initialization (seed --lth-ticket-seed) under the mask; "
+            "random_mask: rewound weights under random positions with the mask's per-tensor "
+            "counts (seed --lth-ticket-seed); or a kind registered by --lth-extensions"
+        },
     )
     lth_ticket_seed: int = field(default=0, metadata={"help": "seed of a random ticket"})
-    lth_extensions: Optional[str] = field(
+    lth_extensions: str | None = field(
         default=None,
-        metadata={"help": "comma-separated Python modules to import first: they register their own ticket "
-                          "kinds or pruning strategies with shared_mask"},
+        metadata={
+            "help": "comma-separated Python modules to import first: they register their own ticket "
+            "kinds or pruning strategies with shared_mask"
+        },
     )
     lth_scope: ChoiceEnum(sm.SCOPES) = field(
         default="all",
-        metadata={"help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
-                          "included), no_embeddings (embedding tables and output projection left dense), "
-                          "weights (no biases or norms)"},
+        metadata={
+            "help": "pruning scope the mask must cover exactly: all (every parameter, embeddings "
+            "included), no_embeddings (embedding tables and output projection left dense), "
+            "weights (no biases or norms)"
+        },
     )
-    lth_rewind_updates: Optional[int] = rewind_updates_field()
-    lth_rewind_epochs: Optional[int] = field(
+    lth_rewind_updates: int | None = rewind_updates_field()
+    lth_rewind_epochs: int | None = field(
         default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
-    lth_rewind_checkpoint: Optional[str] = field(
+    lth_rewind_checkpoint: str | None = field(
         default=None,
-        metadata={"help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
-                          "(ticket runs start from it with --continue-once)"},
+        metadata={
+            "help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
+            "(ticket runs start from it with --continue-once)"
+        },
     )
     lth_verify_masks: bool = field(
         default=False,
-        metadata={"help": "check after every update that the pruned entries are zero in the weights, the "
-                          "optimizer state and the fp32 master copy of every rank, and record the mask's and the "
-                          "weights' digests in SAVE_DIR/lth_verify.rank<R>.json (slow: for tests and new hardware)"},
+        metadata={
+            "help": "check after every update that the pruned entries are zero in the weights, the "
+            "optimizer state and the fp32 master copy of every rank, and record the mask's and the "
+            "weights' digests in SAVE_DIR/lth_verify.rank<R>.json (slow: for tests and new hardware)"
+        },
     )
     # Read from the checkpoint options (not command-line options of the task).
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
-    continue_once: Optional[str] = II("checkpoint.continue_once")
+    continue_once: str | None = II("checkpoint.continue_once")
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")
@@ -100,15 +112,15 @@ class LotteryHooks:
             importlib.import_module(module)
         self.kind = sm.ticket_kind(cfg.lth_ticket)  # an unknown kind names the registered ones
         self.rewind = rewind.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
-        self.model: Optional[nn.Module] = None
-        self.mask: Optional[sm.Mask] = None
+        self.model: nn.Module | None = None
+        self.mask: sm.Mask | None = None
         self.density = 1.0
-        self.enforcer: Optional[MaskEnforcer] = None
-        self._fresh_model: Optional[Callable[[], nn.Module]] = None
+        self.enforcer: MaskEnforcer | None = None
+        self._fresh_model: Callable[[], nn.Module] | None = None
         self._starts_at_rewind = False
         self._epoch = 0
         self._capture_due = False
-        self._verifier: Optional[MaskVerifier] = None
+        self._verifier: MaskVerifier | None = None
 
     @property
     def is_ticket(self) -> bool:
@@ -132,18 +144,23 @@ class LotteryHooks:
                 raise ValueError(f"--lth-ticket {cfg.lth_ticket} needs the level's mask: pass --lth-mask")
             if cfg.lth_rewind_checkpoint is not None:
                 if self.rewind.is_zero:
-                    raise ValueError("--lth-rewind-checkpoint with a rewind point of 0: the rewind checkpoint "
-                                     "is the initial one, there is nothing to capture")
-                rewind.check_saved(self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save,
-                                   cfg.no_last_checkpoints)
+                    raise ValueError(
+                        "--lth-rewind-checkpoint with a rewind point of 0: the rewind checkpoint "
+                        "is the initial one, there is nothing to capture"
+                    )
+                rewind.check_saved(
+                    self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save, cfg.no_last_checkpoints
+                )
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
             return
         self.mask = self._load_mask(model)
         self.density = self.mask.density()  # logged every update: counted once
         self._starts_at_rewind = self._check_start()
-        logger.info(f"lottery ticket {cfg.lth_ticket}: density {self.density:.4f} over "
-                    f"{len(self.mask)} tensors (scope {cfg.lth_scope}); "
-                    + ("starting at the rewind point" if self._starts_at_rewind else "resuming"))
+        logger.info(
+            f"lottery ticket {cfg.lth_ticket}: density {self.density:.4f} over "
+            f"{len(self.mask)} tensors (scope {cfg.lth_scope}); "
+            + ("starting at the rewind point" if self._starts_at_rewind else "resuming")
+        )
 
     def _load_mask(self, model: nn.Module) -> sm.Mask:
         cfg = self.cfg
@@ -151,8 +168,10 @@ class LotteryHooks:
         # The driver's --include/--exclude may leave parameters of the scope out (they stay dense).
         extra = sorted(set(mask.names()) - set(sm.prunable(model, str(cfg.lth_scope))))
         if extra:
-            raise ValueError(f"{cfg.lth_mask} covers parameters outside the pruning scope {cfg.lth_scope!r}: "
-                             f"{extra[:5]} (mask made with another --lth-scope?)")
+            raise ValueError(
+                f"{cfg.lth_mask} covers parameters outside the pruning scope {cfg.lth_scope!r}: "
+                f"{extra[:5]} (mask made with another --lth-scope?)"
+            )
         return self.kind.derive_mask(mask, cfg.lth_ticket_seed)
 
     def _check_start(self) -> bool:
@@ -169,8 +188,9 @@ class LotteryHooks:
         else:
             start = cfg.continue_once
         if start is None:
-            raise ValueError("a ticket run starts from the dense run's rewind checkpoint: pass "
-                             "--continue-once REWIND.pt")
+            raise ValueError(
+                "a ticket run starts from the dense run's rewind checkpoint: pass --continue-once REWIND.pt"
+            )
         if not os.path.isfile(start):
             raise FileNotFoundError(f"rewind checkpoint not found: {start}")
         return True

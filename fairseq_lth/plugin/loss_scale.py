@@ -5,6 +5,7 @@ iteration of the last overflow and rescale: when the scale next grows), and noth
 torch GradScaler. A resumed run would change its scale at other updates than the uninterrupted one;
 the plugin keeps this state in the checkpoint's task state instead.
 """
+
 from __future__ import annotations
 
 import torch

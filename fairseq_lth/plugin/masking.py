@@ -7,6 +7,7 @@ model's parameters or on the torch optimizer therefore do not see the weights th
 updated, so the task calls :class:`MaskEnforcer` at fixed points of its own ``train_step`` and
 ``optimizer_step`` instead.
 """
+
 from __future__ import annotations
 
 import torch
@@ -66,7 +67,6 @@ class MaskEnforcer:
         else:
             self._masker.zero_state_(torch_optimizer)
 
-
     @torch.no_grad()
     def stray_counts(self) -> dict[str, int]:
         """Nonzero pruned entries now, per place: the model's weights, the optimizer state, and the fp32
@@ -77,8 +77,11 @@ class MaskEnforcer:
         else:
             state = self.optimizer.optimizer.state
             counts["optimizer_state"] = sum(
-                int(torch.count_nonzero(value[dead])) for p, dead in self._masker.dead
-                for value in state.get(p, {}).values() if torch.is_tensor(value) and value.shape == p.shape)
+                int(torch.count_nonzero(value[dead]))
+                for p, dead in self._masker.dead
+                for value in state.get(p, {}).values()
+                if torch.is_tensor(value) and value.shape == p.shape
+            )
         return counts
 
 
@@ -91,7 +94,7 @@ class _MasterCopy:
         self._entries = entries
 
     @classmethod
-    def of(cls, optimizer, model: nn.Module, mask: sm.Mask) -> "_MasterCopy | None":
+    def of(cls, optimizer, model: nn.Module, mask: sm.Mask) -> _MasterCopy | None:
         fp32 = getattr(optimizer, "fp32_params", None)
         if fp32 is None:  # fp32 training, --amp, or --memory-efficient-fp16: no master copy
             return None
@@ -130,11 +133,15 @@ class _MasterCopy:
 
     def stray_counts(self) -> dict[str, int]:
         views = [(master, self._view(master, offset, p), p, offset, dead) for master, offset, p, dead in self._entries]
-        return {"master_weights": sum(int(torch.count_nonzero(view[dead])) for _, view, _, _, dead in views),
-                "optimizer_state": sum(int(torch.count_nonzero(self._view(value, offset, p)[dead]))
-                                       for master, _, p, offset, dead in views
-                                       for value in self._state.get(master, {}).values()
-                                       if torch.is_tensor(value) and value.shape == master.shape)}
+        return {
+            "master_weights": sum(int(torch.count_nonzero(view[dead])) for _, view, _, _, dead in views),
+            "optimizer_state": sum(
+                int(torch.count_nonzero(self._view(value, offset, p)[dead]))
+                for master, _, p, offset, dead in views
+                for value in self._state.get(master, {}).values()
+                if torch.is_tensor(value) and value.shape == master.shape
+            ),
+        }
 
     def zero_state_(self) -> None:
         for master, offset, p, dead in self._entries:

@@ -6,6 +6,7 @@ optimizer, LR schedule, data position), so a ticket run restarts exactly there w
 ``--continue-once``. The plugin copies ``checkpoint_last.pt`` before the next update, after
 checking that it really holds the rewind point. A point in epochs (``1ep``) is the end of that epoch.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,26 +51,34 @@ def holds(point: Step, state: dict) -> bool:
     return state["optimizer_history"][-1]["num_updates"] == point.amount
 
 
-def check_saved(point: Step, save_interval_updates: int, save_interval: int, no_save: bool,
-                no_last_checkpoints: bool) -> None:
+def check_saved(
+    point: Step, save_interval_updates: int, save_interval: int, no_save: bool, no_last_checkpoints: bool
+) -> None:
     """Raise unless fairseq's checkpoint options make it save checkpoint_last.pt at ``point`` (not zero)."""
     if no_save or no_last_checkpoints:
-        raise ValueError("capturing the rewind checkpoint needs checkpoint_last.pt: drop --no-save and "
-                         "--no-last-checkpoints")
+        raise ValueError(
+            "capturing the rewind checkpoint needs checkpoint_last.pt: drop --no-save and --no-last-checkpoints"
+        )
     if point.unit == "ep" and point.amount % save_interval:
-        raise ValueError(f"the rewind point is the {describe(point)}, but --save-interval {save_interval} does "
-                         "not save there; use a save interval that divides the rewind epoch")
+        raise ValueError(
+            f"the rewind point is the {describe(point)}, but --save-interval {save_interval} does "
+            "not save there; use a save interval that divides the rewind epoch"
+        )
     if point.unit == "it" and (save_interval_updates <= 0 or point.amount % save_interval_updates):
-        raise ValueError(f"the rewind point is {describe(point)}, but --save-interval-updates "
-                         f"{save_interval_updates} does not save there; use --save-interval-updates "
-                         f"{point.amount} or a divisor of it")
+        raise ValueError(
+            f"the rewind point is {describe(point)}, but --save-interval-updates "
+            f"{save_interval_updates} does not save there; use --save-interval-updates "
+            f"{point.amount} or a divisor of it"
+        )
 
 
 def capture(point: Step, save_dir: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy ``save_dir/checkpoint_last.pt`` to ``dest`` after checking that it holds ``point``."""
     source = Path(save_dir) / "checkpoint_last.pt"
     if not source.is_file() or not holds(point, load_checkpoint(source, mmap=True)):
-        raise RuntimeError(f"the dense run is past the rewind point ({describe(point)}) but {source} does not "
-                           "hold it: was the run resumed from a later checkpoint, or saved elsewhere?")
+        raise RuntimeError(
+            f"the dense run is past the rewind point ({describe(point)}) but {source} does not "
+            "hold it: was the run resumed from a later checkpoint, or saved elsewhere?"
+        )
     atomic_write(dest, lambda tmp: shutil.copyfile(source, tmp))
     logger.info(f"saved the rewind checkpoint ({describe(point)}) to {dest}")

@@ -6,6 +6,7 @@ a digest of the mask the rank trains under and one of its weights after the last
 parallelism every rank must hold the same mask (random_mask positions included) and the same weights.
 Meant for tests and for trying new hardware: each update pays a pass over the weights.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,6 +46,15 @@ class MaskVerifier:
             raise RuntimeError(f"rank {self.rank}, update {update}: pruned entries are not zero: {found}")
         self.updates += 1
         weights = {name: t.detach().cpu() for name, t in self.model.state_dict().items()}
-        write_json(self.path, {"rank": self.rank, "world_size": self.world, "updates_checked": self.updates,
-                               "last_update": update, "mask_sha256": self.mask_digest,
-                               "weights_sha256": tensor_file.checksum(weights), "stray": stray})
+        write_json(
+            self.path,
+            {
+                "rank": self.rank,
+                "world_size": self.world,
+                "updates_checked": self.updates,
+                "last_update": update,
+                "mask_sha256": self.mask_digest,
+                "weights_sha256": tensor_file.checksum(weights),
+                "stray": stray,
+            },
+        )

@@ -5,6 +5,7 @@ back it is (what an LSTM learns and a bigram model cannot).
 
     python recipes/tiny/toy_english.py OUT_DIR
 """
+
 import random
 import sys
 from pathlib import Path

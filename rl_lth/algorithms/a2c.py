@@ -11,6 +11,7 @@ ending step itself is kept: after a termination its return is the reward alone; 
 (time limit) it bootstraps from the critic's value of the final observation, which envpool returns
 on the ending step.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -36,8 +37,9 @@ class A2CConfig:
     width: int = field(default=DEFAULT_WIDTH, metadata={"help": "units in each of the three hidden layers"})
     num_envs: int = field(default=32, metadata={"help": "parallel environments"})
     steps_per_env: int = field(default=4, metadata={"help": "steps of each environment per batch"})
-    reward_scale: float = field(default=0.01, metadata={"help": "multiplier of immediate rewards (the paper "
-                                                                "divides them by 100)"})
+    reward_scale: float = field(
+        default=0.01, metadata={"help": "multiplier of immediate rewards (the paper divides them by 100)"}
+    )
     gamma: float = field(default=0.99, metadata={"help": "discount"})
     # The paper gives 0.01 for Atari only. With rewards divided by 100 that bonus keeps the CartPole
     # policy too random to hold 195; 0.001 reaches 200.
@@ -50,8 +52,10 @@ class A2CConfig:
     def __post_init__(self):
         check_settings(self, unit_interval=("gamma", "alpha"))
         if min(self.width, self.num_envs, self.steps_per_env) < 1 or self.lr <= 0:
-            raise ValueError(f"width, num_envs and steps_per_env must be positive and lr > 0; "
-                             f"got {self.width}, {self.num_envs}, {self.steps_per_env}, {self.lr}")
+            raise ValueError(
+                f"width, num_envs and steps_per_env must be positive and lr > 0; "
+                f"got {self.width}, {self.num_envs}, {self.steps_per_env}, {self.lr}"
+            )
 
 
 @dataclass
@@ -103,8 +107,9 @@ class EnvRunner:
         obs[steps] = self.obs
         self.steps += steps * E
         scaled = torch.from_numpy(rewards) * reward_scale
-        return Rollout(obs, actions, scaled, torch.from_numpy(terminated), torch.from_numpy(truncated),
-                       torch.from_numpy(valid)), finished
+        return Rollout(
+            obs, actions, scaled, torch.from_numpy(terminated), torch.from_numpy(truncated), torch.from_numpy(valid)
+        ), finished
 
     def close(self) -> None:
         self.env.close()
@@ -164,8 +169,14 @@ class A2C(Algorithm):
         env = make_env(self.env_id, self.config.num_envs, seed)
         return EnvRunner(env, self.config.num_envs, seed, keep_scores)
 
-    def train(self, model: nn.Module, optimizer: torch.optim.Optimizer, runner: EnvRunner, batches: int,
-              on_batch: BatchCallback | None = None) -> None:
+    def train(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        runner: EnvRunner,
+        batches: int,
+        on_batch: BatchCallback | None = None,
+    ) -> None:
         """``batches`` A2C updates, each on a fresh rollout of the current policy."""
         c = self.config
         for batch in range(1, batches + 1):

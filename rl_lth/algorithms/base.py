@@ -1,12 +1,15 @@
 """What an RL algorithm provides to the lottery trainer, and the registry that names algorithms."""
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Callable, ClassVar, Protocol
+from collections.abc import Callable
+from typing import ClassVar, Protocol
 
-import shared_mask as sm
 import torch
 from torch import nn
+
+import shared_mask as sm
 
 from ..scores import GameScores
 
@@ -61,8 +64,14 @@ class Algorithm(ABC):
         """Start the game's environments, seeded with ``seed``, remembering the last ``keep_scores`` scores."""
 
     @abstractmethod
-    def train(self, model: nn.Module, optimizer: torch.optim.Optimizer, runner: Runner, batches: int,
-              on_batch: BatchCallback | None = None) -> None:
+    def train(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        runner: Runner,
+        batches: int,
+        on_batch: BatchCallback | None = None,
+    ) -> None:
         """``batches`` training batches on ``runner``'s games, calling ``on_batch`` after each."""
 
 

@@ -6,23 +6,22 @@ the current network is trained on them with the policy gradient weighted by pi/p
 at 1.5, rewards and advantages clipped to [-1, 1] and a smooth L1 value loss; then the behaviour copy
 is refreshed from the masked network.
 """
+
 from __future__ import annotations
 
 import copy
-from collections import deque
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from shared_mask.options import check_settings
 
-from ..atari.envs import PREPROCESSING, check_game, game_over, make_atari_env
+from ..atari.envs import PREPROCESSING, check_game, make_atari_env
 from ..atari.network import build_network
+from ..atari.trajectories import Trajectories, TrajectoryCollector
 from ..returns import n_step_returns
-from ..scores import GameScores
 from .base import Algorithm, BatchCallback, register
 
 
@@ -33,23 +32,27 @@ class ELFConfig:
     num_envs: int = field(default=1024, metadata={"help": "game environments stepping asynchronously"})
     batch_size: int = field(default=128, metadata={"help": "ready environments returned by each envpool recv"})
     unroll: int = field(default=6, metadata={"help": "T: actions per trajectory"})
-    trajectories: int = field(default=128, metadata={"help": "trajectories per training batch, taken from the "
-                                                             "pool as they complete"})
+    trajectories: int = field(
+        default=128, metadata={"help": "trajectories per training batch, taken from the pool as they complete"}
+    )
     gamma: float = field(default=0.99, metadata={"help": "discount"})
     entropy_coef: float = field(default=0.01, metadata={"help": "entropy bonus weight"})
     value_coef: float = field(default=1.0, metadata={"help": "smooth L1 value loss weight (ELF adds it unweighted)"})
-    ratio_clamp: float = field(default=1.5, metadata={"help": "upper clamp of the importance ratio "
-                                                              "pi_current(a|s) / pi_behaviour(a|s)"})
+    ratio_clamp: float = field(
+        default=1.5, metadata={"help": "upper clamp of the importance ratio pi_current(a|s) / pi_behaviour(a|s)"}
+    )
     reward_clip: float = field(default=1.0, metadata={"help": "rewards clipped to +-this"})
     advantage_clip: float = field(default=1.0, metadata={"help": "advantages clipped to +-this"})
     lr: float = field(default=1e-3, metadata={"help": "Adam learning rate"})
     beta1: float = field(default=0.9, metadata={"help": "Adam beta1"})
     beta2: float = field(default=0.999, metadata={"help": "Adam beta2"})
     adam_eps: float = field(default=1e-3, metadata={"help": "Adam epsilon"})
-    behaviour_refresh: int = field(default=1, metadata={"help": "updates between copies of the trained net into "
-                                                                "the acting (behaviour) net"})
-    channels: int = field(default=64, metadata={"help": "channels of the last two convolutions (the first two "
-                                                        "have half)"})
+    behaviour_refresh: int = field(
+        default=1, metadata={"help": "updates between copies of the trained net into the acting (behaviour) net"}
+    )
+    channels: int = field(
+        default=64, metadata={"help": "channels of the last two convolutions (the first two have half)"}
+    )
     hidden: int = field(default=512, metadata={"help": "units of the fully connected layer"})
     env_threads: int = field(default=0, metadata={"help": "envpool worker threads (0: envpool's choice)"})
 
@@ -57,131 +60,27 @@ class ELFConfig:
         check_settings(self, unit_interval=("gamma", "beta1", "beta2"))
         if max(self.beta1, self.beta2) == 1:
             raise ValueError(f"Adam's betas must be below 1, got {self.beta1}, {self.beta2}")
-        counts = {"num_envs": self.num_envs, "batch_size": self.batch_size, "unroll": self.unroll,
-                  "trajectories": self.trajectories, "behaviour_refresh": self.behaviour_refresh,
-                  "channels": self.channels, "hidden": self.hidden}
+        counts = {
+            "num_envs": self.num_envs,
+            "batch_size": self.batch_size,
+            "unroll": self.unroll,
+            "trajectories": self.trajectories,
+            "behaviour_refresh": self.behaviour_refresh,
+            "channels": self.channels,
+            "hidden": self.hidden,
+        }
         bad = [f"{name}={value}" for name, value in counts.items() if value < 1]
         if bad or self.env_threads < 0:
-            raise ValueError(f"Atari settings must be positive counts, got {', '.join(bad) or f'env_threads={self.env_threads}'}")
+            raise ValueError(
+                f"Atari settings must be positive counts, got {', '.join(bad) or f'env_threads={self.env_threads}'}"
+            )
         if self.batch_size > self.num_envs:
-            raise ValueError(f"batch_size ({self.batch_size}) cannot exceed num_envs ({self.num_envs}): "
-                             "each recv returns batch_size of the num_envs environments")
+            raise ValueError(
+                f"batch_size ({self.batch_size}) cannot exceed num_envs ({self.num_envs}): "
+                "each recv returns batch_size of the num_envs environments"
+            )
         if min(self.ratio_clamp, self.reward_clip, self.advantage_clip, self.lr, self.adam_eps) <= 0:
             raise ValueError("ratio_clamp, reward_clip, advantage_clip, lr and adam_eps must be positive")
-
-
-@dataclass
-class Trajectories:
-    """A training batch of ``B`` trajectories of ``T`` actions; observations have ``T + 1`` rows (the
-    last bootstraps the return). ``valid`` is False on envpool's reset steps (the step after a lost
-    life or a finished game: reward 0, action ignored), which are left out of the loss."""
-
-    obs: torch.Tensor  # [B, T + 1, C, H, W] uint8
-    actions: torch.Tensor  # [B, T] long
-    behaviour_log_probs: torch.Tensor  # [B, T]: log pi_behaviour(a|s) when the action was chosen
-    rewards: torch.Tensor  # [B, T] raw game rewards
-    terminated: torch.Tensor  # [B, T] bool: a life (or the game) was lost; no bootstrap
-    truncated: torch.Tensor  # [B, T] bool: time limit; bootstrap from the next observation
-    valid: torch.Tensor  # [B, T] bool
-
-    def to(self, device: torch.device | str) -> "Trajectories":
-        return Trajectories(*(getattr(self, f).to(device, non_blocking=True) for f in self.__dataclass_fields__))
-
-
-class TrajectoryCollector:
-    """The acting side: steps envpool asynchronously with the behaviour network and cuts each
-    environment's experience into trajectories of T actions, which join a common pool as they complete.
-
-    Slot ``k`` of environment ``e`` holds the observation acted on at its k-th step, the action, the
-    behaviour policy's log-probability, and the reward and end flags that step produced; slot ``T``
-    holds the observation after the last action, which is also slot 0 of the next trajectory.
-    """
-
-    def __init__(self, env, num_envs: int, unroll: int, keep_scores: int, seed: int, device: torch.device):
-        self.env = env
-        self.unroll = unroll
-        self.device = device
-        self.generator = torch.Generator(device=device).manual_seed(seed)  # action sampling only
-        shape = env.observation_space.shape
-        self.obs = np.zeros((num_envs, unroll + 1, *shape), dtype=np.uint8)
-        self.actions = np.zeros((num_envs, unroll), dtype=np.int64)
-        self.behaviour_log_probs = np.zeros((num_envs, unroll), dtype=np.float32)
-        self.rewards = np.zeros((num_envs, unroll), dtype=np.float32)
-        self.terminated = np.zeros((num_envs, unroll), dtype=bool)
-        self.truncated = np.zeros((num_envs, unroll), dtype=bool)
-        self.valid = np.zeros((num_envs, unroll), dtype=bool)
-        self.position = np.zeros(num_envs, dtype=np.int64)  # actions taken in the current trajectory
-        self.scores = GameScores(num_envs, keep_scores)  # full-game scores (all lives), unclipped
-        self.pool: deque[tuple[np.ndarray, ...]] = deque()  # completed trajectories, oldest first
-        self.pooled = 0
-        self.steps = 0  # environment steps taken (agent steps; frames = steps x frame_skip)
-        self.env.async_reset()
-
-    def collect(self, behaviour: nn.Module, count: int) -> tuple[Trajectories, list[float]]:
-        """Step environments with ``behaviour`` until ``count`` trajectories are pooled; take the oldest
-        ``count``. Also return the scores of the games finished meanwhile."""
-        finished = []
-        while self.pooled < count:
-            finished += self.step(behaviour)
-        return self._take(count), finished
-
-    def step(self, behaviour: nn.Module) -> list[float]:
-        """One ``recv``: record what the ready environments' last actions produced, act, ``send``."""
-        obs, reward, terminated, truncated, info = self.env.recv()
-        ids = np.asarray(info["env_id"])
-        position = self.position[ids]
-        acted = position > 0  # False only at the very first observation of an environment
-        previous = (ids[acted], position[acted] - 1)
-        self.rewards[previous] = reward[acted]
-        self.terminated[previous] = terminated[acted]
-        self.truncated[previous] = truncated[acted]
-        finished = self.scores.record(ids, reward, game_over(info, truncated))
-
-        self.obs[ids, position] = obs
-        complete = position == self.unroll
-        if complete.any():
-            self._pool(ids[complete])
-            position[complete] = 0
-
-        actions, log_probs = self._act(behaviour, obs)
-        self.actions[ids, position] = actions
-        self.behaviour_log_probs[ids, position] = log_probs
-        self.valid[ids, position] = ~(terminated | truncated)  # envpool ignores the action after an end
-        self.position[ids] = position + 1
-        self.env.send(actions, ids)
-        self.steps += len(ids)
-        return finished
-
-    def close(self) -> None:
-        self.env.close()
-
-    @torch.inference_mode()
-    def _act(self, behaviour: nn.Module, obs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        logits, _ = behaviour(torch.from_numpy(obs).to(self.device, non_blocking=True))
-        log_probs = F.log_softmax(logits.float(), -1)
-        actions = torch.multinomial(log_probs.exp(), 1, generator=self.generator)
-        chosen = log_probs.gather(-1, actions).squeeze(-1)
-        return actions.squeeze(-1).cpu().numpy(), chosen.cpu().numpy()
-
-    def _pool(self, ids: np.ndarray) -> None:
-        self.pool.append((self.obs[ids], self.actions[ids], self.behaviour_log_probs[ids], self.rewards[ids],
-                          self.terminated[ids], self.truncated[ids], self.valid[ids]))
-        self.pooled += len(ids)
-        self.obs[ids, 0] = self.obs[ids, self.unroll]
-
-    def _take(self, count: int) -> Trajectories:
-        chunks, taken = [], 0
-        while taken < count:
-            chunk = self.pool.popleft()
-            need = count - taken
-            if len(chunk[0]) > need:
-                self.pool.appendleft(tuple(part[need:] for part in chunk))
-                chunk = tuple(part[:need] for part in chunk)
-            chunks.append(chunk)
-            taken += len(chunk[0])
-        self.pooled -= count
-        parts = [np.concatenate(column) if len(chunks) > 1 else column[0] for column in zip(*chunks)]
-        return Trajectories(*(torch.from_numpy(part) for part in parts))
 
 
 def importance_weights(log_probs: torch.Tensor, behaviour_log_probs: torch.Tensor, clamp: float) -> torch.Tensor:
@@ -189,9 +88,17 @@ def importance_weights(log_probs: torch.Tensor, behaviour_log_probs: torch.Tenso
     return torch.exp(log_probs.detach() - behaviour_log_probs).clamp(max=clamp)
 
 
-def elf_loss(logits: torch.Tensor, values: torch.Tensor, batch: Trajectories, gamma: float,
-             entropy_coef: float, value_coef: float, ratio_clamp: float, reward_clip: float,
-             advantage_clip: float) -> tuple[torch.Tensor, dict[str, float]]:
+def elf_loss(
+    logits: torch.Tensor,
+    values: torch.Tensor,
+    batch: Trajectories,
+    gamma: float,
+    entropy_coef: float,
+    value_coef: float,
+    ratio_clamp: float,
+    reward_clip: float,
+    advantage_clip: float,
+) -> tuple[torch.Tensor, dict[str, float]]:
     """Importance-weighted policy gradient + smooth L1 value loss - entropy bonus.
 
     ``logits`` [B, T + 1, A] and ``values`` [B, T + 1] come from the current network on ``batch.obs``.
@@ -211,9 +118,14 @@ def elf_loss(logits: torch.Tensor, values: torch.Tensor, batch: Trajectories, ga
     loss = policy_loss + value_coef * value_loss - entropy_coef * entropy
     steps = valid.sum().clamp(min=1)
     weight_max = torch.where(batch.valid, weights, torch.zeros_like(weights)).max()
-    stats = dict(zip(("policy_loss", "value_loss", "entropy", "importance_weight_mean", "importance_weight_max"),
-                     torch.stack([policy_loss, value_loss, entropy * B / steps, (weights * valid).sum() / steps,
-                                  weight_max]).tolist()))  # one device sync
+    stats = dict(
+        zip(
+            ("policy_loss", "value_loss", "entropy", "importance_weight_mean", "importance_weight_max"),
+            torch.stack(
+                [policy_loss, value_loss, entropy * B / steps, (weights * valid).sum() / steps, weight_max]
+            ).tolist(),
+        )
+    )  # one device sync
     return loss, stats
 
 
@@ -247,8 +159,14 @@ class ELF(Algorithm):
         env = make_atari_env(self.env_id, c.num_envs, c.batch_size, seed=seed, threads=c.env_threads)
         return TrajectoryCollector(env, c.num_envs, c.unroll, keep_scores, seed, self.device)
 
-    def train(self, model: nn.Module, optimizer: torch.optim.Optimizer, runner: TrajectoryCollector, batches: int,
-              on_batch: BatchCallback | None = None) -> None:
+    def train(
+        self,
+        model: nn.Module,
+        optimizer: torch.optim.Optimizer,
+        runner: TrajectoryCollector,
+        batches: int,
+        on_batch: BatchCallback | None = None,
+    ) -> None:
         """``batches`` updates on trajectories acted by a behaviour copy of ``model``, refreshed every
         ``behaviour_refresh`` updates. Under a mask guard the copy is taken after the guard re-zeroed the
         pruned entries, so it is exactly as sparse."""
@@ -259,8 +177,17 @@ class ELF(Algorithm):
             batch = batch.to(self.device)
             B, T = batch.actions.shape
             logits, values = model(batch.obs.flatten(0, 1))
-            loss, stats = elf_loss(logits.view(B, T + 1, -1), values.view(B, T + 1), batch, c.gamma, c.entropy_coef,
-                                   c.value_coef, c.ratio_clamp, c.reward_clip, c.advantage_clip)
+            loss, stats = elf_loss(
+                logits.view(B, T + 1, -1),
+                values.view(B, T + 1),
+                batch,
+                c.gamma,
+                c.entropy_coef,
+                c.value_coef,
+                c.ratio_clamp,
+                c.reward_clip,
+                c.advantage_clip,
+            )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

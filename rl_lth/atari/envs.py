@@ -1,4 +1,5 @@
 """envpool's Atari games in asynchronous mode, with the standard preprocessing."""
+
 from __future__ import annotations
 
 import envpool
@@ -6,14 +7,32 @@ import numpy as np
 from envpool.registration import registry
 
 # The paper's nine games; any envpool Atari id works.
-GAMES = ("Assault-v5", "Berzerk-v5", "Breakout-v5", "Centipede-v5", "Kangaroo-v5", "Krull-v5",
-         "Qbert-v5", "Seaquest-v5", "SpaceInvaders-v5")
+GAMES = (
+    "Assault-v5",
+    "Berzerk-v5",
+    "Breakout-v5",
+    "Centipede-v5",
+    "Kangaroo-v5",
+    "Krull-v5",
+    "Qbert-v5",
+    "Seaquest-v5",
+    "SpaceInvaders-v5",
+)
 
 # Standard Atari preprocessing, applied inside envpool. Rewards stay raw here: the loss clips them,
 # and the full-game score is reported unclipped. Episodic life ends a training episode at each lost
 # life (terminated=True); the real game over is info["terminated"] (see game_over).
-PREPROCESSING = dict(img_height=84, img_width=84, gray_scale=True, stack_num=4, frame_skip=4, noop_max=30,
-                     episodic_life=True, reward_clip=False, repeat_action_probability=0.0)
+PREPROCESSING = dict(
+    img_height=84,
+    img_width=84,
+    gray_scale=True,
+    stack_num=4,
+    frame_skip=4,
+    noop_max=30,
+    episodic_life=True,
+    reward_clip=False,
+    repeat_action_probability=0.0,
+)
 
 
 def is_atari(env_id: str) -> bool:
@@ -37,8 +56,15 @@ def make_atari_env(env_id: str, num_envs: int, batch_size: int, seed: int, threa
     start with reward 0 and ignores its action.
     """
     check_game(env_id)
-    return envpool.make(env_id, env_type="gymnasium", num_envs=num_envs, batch_size=batch_size, seed=seed,
-                        num_threads=threads, **PREPROCESSING)
+    return envpool.make(
+        env_id,
+        env_type="gymnasium",
+        num_envs=num_envs,
+        batch_size=batch_size,
+        seed=seed,
+        num_threads=threads,
+        **PREPROCESSING,
+    )
 
 
 def game_over(info: dict, truncated: np.ndarray) -> np.ndarray:

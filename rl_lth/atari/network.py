@@ -1,9 +1,11 @@
 """ELF's Atari actor-critic network; every parameter (biases and the PReLU slope included) is prunable."""
+
 from __future__ import annotations
 
-import shared_mask as sm
 import torch
 from torch import nn
+
+import shared_mask as sm
 
 
 class ELFAtariNet(nn.Module):
@@ -15,8 +17,9 @@ class ELFAtariNet(nn.Module):
     (1920 features after the trunk); the 84x84 frames here give 64 x 5 x 5 = 1600.
     """
 
-    def __init__(self, in_channels: int, actions: int, height: int = 84, width: int = 84,
-                 channels: int = 64, hidden: int = 512):
+    def __init__(
+        self, in_channels: int, actions: int, height: int = 84, width: int = 84, channels: int = 64, hidden: int = 512
+    ):
         super().__init__()
         half = max(channels // 2, 1)
         layers, previous = [], in_channels

@@ -7,6 +7,7 @@
 
 Domains plug in through the ``lth_nlp_rl.exporters`` entry points (:mod:`.registry`).
 """
+
 from .api import Exported, export, load, read, unpack, untie
 from .kernels import POLICIES, best_kernel, to_csr
 from .linear import SparseLinear, sparsify
@@ -15,6 +16,22 @@ from .registry import GROUP, Exporter
 from .ticket_file import SparseTicket, check_masked
 from .unit import FinishedUnit
 
-__all__ = ["Exported", "export", "load", "read", "unpack", "untie", "POLICIES", "best_kernel", "to_csr",
-           "SparseLinear", "sparsify", "SparseLSTM", "GROUP", "Exporter", "SparseTicket", "check_masked",
-           "FinishedUnit"]
+__all__ = [
+    "Exported",
+    "export",
+    "load",
+    "read",
+    "unpack",
+    "untie",
+    "POLICIES",
+    "best_kernel",
+    "to_csr",
+    "SparseLinear",
+    "sparsify",
+    "SparseLSTM",
+    "GROUP",
+    "Exporter",
+    "SparseTicket",
+    "check_masked",
+    "FinishedUnit",
+]

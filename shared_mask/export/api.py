@@ -1,10 +1,11 @@
 """Export a finished unit to a sparse ticket file, and rebuild models or dense weights from one."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import torch
 from torch import nn
@@ -25,9 +26,11 @@ class Exported:
     def __str__(self) -> str:
         counts = {layout: list(self.layouts.values()).count(layout) for layout in ("dense", "bitmask", "csr")}
         shown = ", ".join(f"{n} {layout}" for layout, n in counts.items() if n)
-        return (f"{self.path}: {len(self.layouts)} tensors ({shown}), {self.bytes / 1e6:.3f} MB, "
-                f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights "
-                f"({self.dense_bytes / 1e6:.3f} MB)")
+        return (
+            f"{self.path}: {len(self.layouts)} tensors ({shown}), {self.bytes / 1e6:.3f} MB, "
+            f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights "
+            f"({self.dense_bytes / 1e6:.3f} MB)"
+        )
 
 
 def export(unit_dir: str | os.PathLike, out: str | os.PathLike) -> Exported:

@@ -8,11 +8,12 @@ So the ``auto`` policy times both kernels on the real matrix with a batch of the
 expects, under the current thread count, and keeps the faster; matrices denser than
 ``PROBE_MAX_DENSITY`` stay dense without a probe (CSR never won there).
 """
+
 from __future__ import annotations
 
 import time
 import warnings
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -27,8 +28,9 @@ def to_csr(matrix: torch.Tensor) -> torch.Tensor:
     with warnings.catch_warnings():  # "sparse CSR tensor support is in beta state", once per process
         warnings.simplefilter("ignore", UserWarning)
         csr = matrix.detach().to_sparse_csr()
-    return torch.sparse_csr_tensor(csr.crow_indices().int(), csr.col_indices().int(), csr.values(), csr.shape,
-                                   check_invariants=False)  # they hold: torch built them
+    return torch.sparse_csr_tensor(
+        csr.crow_indices().int(), csr.col_indices().int(), csr.values(), csr.shape, check_invariants=False
+    )  # they hold: torch built them
 
 
 def best_kernel(matrix: torch.Tensor, batch: int, policy: str = "auto") -> torch.Tensor:

@@ -10,6 +10,7 @@ ticket exactly) in whichever layout takes the fewest bytes:
 
 At float32 a bitmask wins from about 3% pruned, CSR from about 90% pruned (int16 columns).
 """
+
 from __future__ import annotations
 
 import math

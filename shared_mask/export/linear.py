@@ -1,4 +1,5 @@
 """``nn.Linear`` on a sparse weight, and swapping a model's Linear layers for it where that is faster."""
+
 from __future__ import annotations
 
 import torch

@@ -4,6 +4,7 @@ shared_mask knows no domain: rl_lth and fairseq_lth each declare an exporter in 
 run folder's config.json says which one handles a unit (the first whose :meth:`Exporter.handles`
 accepts it); an exported file names its exporter in its config.
 """
+
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
@@ -49,8 +50,10 @@ def by_name(name: str) -> Exporter:
     """The exporter ``name``; ValueError if no installed package declares it."""
     found = _entry_points()
     if name not in found:
-        raise ValueError(f"no exporter named {name!r} is installed (installed: {', '.join(found) or 'none'}; "
-                         "pip install -e . declares them)")
+        raise ValueError(
+            f"no exporter named {name!r} is installed (installed: {', '.join(found) or 'none'}; "
+            "pip install -e . declares them)"
+        )
     return found[name].load()
 
 

@@ -7,13 +7,14 @@ The config says which domain wrote the file and what it needs to rebuild its mod
 :mod:`shared_mask.export.registry`). Writes are atomic; a file that does not decode exactly to its
 declared shapes is refused as corrupt.
 """
+
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -35,8 +36,9 @@ class SparseTicket:
     layouts: dict[str, str]
 
 
-def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Mask | None,
-          config: dict) -> dict[str, str]:
+def write(
+    path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Mask | None, config: dict
+) -> dict[str, str]:
     """Write ``tensors`` (every pruned entry of ``mask`` must be zero) and ``config``; return name -> layout."""
     path = Path(path)
     check_masked(tensors, mask, str(path))
@@ -50,10 +52,17 @@ def write(path: str | os.PathLike, tensors: Mapping[str, torch.Tensor], mask: Ma
         layout = layouts.choose(tensor, keep)
         for part, array in layouts.encode(layout, tensor, keep).items():
             arrays[f"{name}/{part}"] = array
-        declared[name] = {"layout": layout, "shape": list(tensor.shape),
-                          "dtype": str(tensor.dtype).removeprefix("torch.")}
-    metadata = {"format": FORMAT, "tensors": json.dumps(declared), "config": config_text,
-                "masked": json.dumps(mask.names() if mask is not None else [])}
+        declared[name] = {
+            "layout": layout,
+            "shape": list(tensor.shape),
+            "dtype": str(tensor.dtype).removeprefix("torch."),
+        }
+    metadata = {
+        "format": FORMAT,
+        "tensors": json.dumps(declared),
+        "config": config_text,
+        "masked": json.dumps(mask.names() if mask is not None else []),
+    }
     tensor_file.save(arrays, path, metadata)  # byte-deterministic, with a checksum checked by read()
     return {name: d["layout"] for name, d in declared.items()}
 
@@ -64,17 +73,22 @@ def check_masked(tensors: Mapping[str, torch.Tensor], mask: Mask | None, where: 
         return
     missing = [n for n in mask.names() if n not in tensors]
     if missing:
-        raise ValueError(f"{where}: the mask names parameters the model does not have ({', '.join(missing[:5])}): "
-                         "a mask for another model")
+        raise ValueError(
+            f"{where}: the mask names parameters the model does not have ({', '.join(missing[:5])}): "
+            "a mask for another model"
+        )
     for name, keep in mask.items():
         tensor = tensors[name]
         if tuple(tensor.shape) != tuple(keep.shape):
-            raise ValueError(f"{where}: the mask of {name!r} has shape {list(keep.shape)}, the weight "
-                             f"{list(tensor.shape)}: a mask for another model")
+            raise ValueError(
+                f"{where}: the mask of {name!r} has shape {list(keep.shape)}, the weight "
+                f"{list(tensor.shape)}: a mask for another model"
+            )
         stray = int(torch.count_nonzero(tensor.detach().cpu()[~keep]))
         if stray:
-            raise ValueError(f"{where}: {name!r} has {stray} nonzero weights where the mask prunes: "
-                             "the mask is not this model's")
+            raise ValueError(
+                f"{where}: {name!r} has {stray} nonzero weights where the mask prunes: the mask is not this model's"
+            )
 
 
 def read(path: str | os.PathLike) -> SparseTicket:

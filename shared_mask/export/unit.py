@@ -1,4 +1,5 @@
 """A finished lottery unit folder, checked before anything is exported from it."""
+
 from __future__ import annotations
 
 import json
@@ -34,8 +35,10 @@ class FinishedUnit:
             raise ValueError(f"{path} is not a finished unit: no metrics.json (its training has not finished)")
         finals = files.finals()
         if not finals:
-            raise ValueError(f"{path} has no final weights (a run with keep_weights 'needed' keeps only those of "
-                             "the dense and chain tickets)")
+            raise ValueError(
+                f"{path} has no final weights (a run with keep_weights 'needed' keeps only those of "
+                "the dense and chain tickets)"
+            )
         if len(finals) > 1:
             raise ValueError(f"{path} holds {len(finals)} final.* weight files, expected one")
         # A transferred ticket's mask is the source run's, fitted to this model (shared_mask.transfer).
@@ -45,8 +48,9 @@ class FinishedUnit:
         if not mask.is_file():
             raise ValueError(f"{path}: the level's mask {mask} is missing")
         try:
-            return cls(path, key, finals[0], mask, json.loads(run.config.read_text()),
-                       json.loads(files.metrics.read_text()))
+            return cls(
+                path, key, finals[0], mask, json.loads(run.config.read_text()), json.loads(files.metrics.read_text())
+            )
         except json.JSONDecodeError as e:
             raise ValueError(f"{path}: corrupt config.json or metrics.json: {e}") from e
 

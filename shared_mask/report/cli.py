@@ -4,6 +4,7 @@ Writes into DIR: per run `<run>_<metric>.png` and `<run>_masks.png`; with --comp
 `compare_<metric>.png`; `summary.md`, `summary.csv`, `mask_stats.csv`. Prints a short summary and
 the missing units. A folder that is not a readable run is reported in one line, exit status 2.
 """
+
 import argparse
 import re
 import sys
@@ -28,10 +29,17 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lth-report", description=__doc__.split("\n\n")[1])
     parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders written by the lottery loop")
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the figures and tables")
-    parser.add_argument("--compare", action="store_true",
-                        help="also overlay all runs in one figure (ablations), labelled by their differing config fields")
-    parser.add_argument("--tolerance", type=_tolerance, default=0.01,
-                        help="relative distance to the dense metric that counts as matching it (default 0.01)")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also overlay all runs in one figure (ablations), labelled by their differing config fields",
+    )
+    parser.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        default=0.01,
+        help="relative distance to the dense metric that counts as matching it (default 0.01)",
+    )
     parser.add_argument("--pdf", action="store_true", help="write every figure as PDF too")
     return parser.parse_args(argv)
 
@@ -91,14 +99,19 @@ def report(args):
 
 def _print_run(summary, tolerance, stats):
     run = summary.run
-    print(f"{run.name} ({run.experiment}, {run.metric}): "
-          f"{len(summary.levels)} pruned levels with results, dense "
-          + ("missing" if summary.dense is None else f"{summary.dense.mean:.4g} ± {summary.dense.std:.4g}"))
+    print(
+        f"{run.name} ({run.experiment}, {run.metric}): "
+        f"{len(summary.levels)} pruned levels with results, dense "
+        + ("missing" if summary.dense is None else f"{summary.dense.mean:.4g} ± {summary.dense.std:.4g}")
+    )
     print(f"  {tolerance_sentence(summary, tolerance)}")
     if summary.levels:
         last = summary.levels[-1]
-        gaps = [f"winning − {t} = {summary.gap(last, t):.4g}" for t in summary.random_tickets
-                if summary.gap(last, t) is not None]
+        gaps = [
+            f"winning − {t} = {summary.gap(last, t):.4g}"
+            for t in summary.random_tickets
+            if summary.gap(last, t) is not None
+        ]
         if gaps:
             print(f"  at {last.fraction_pruned:.3g} pruned (level {last.level}): {', '.join(gaps)}")
     missing = missing_lines(run)

@@ -1,4 +1,5 @@
 """Which runs may share an ablation overlay, and their legend labels from differing config fields."""
+
 import json
 
 from .runs import RunError

@@ -5,6 +5,7 @@ is the fraction of weights pruned on a log scale of the remaining fraction, so I
 (remaining = 0.8^k) are evenly spaced, with ticks labelled as in the paper (0, 0.49, 0.74, ...).
 Each plotted series carries its ticket name as gid, so tests can find it.
 """
+
 import math
 from pathlib import Path
 
@@ -15,11 +16,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import NullFormatter, NullLocator
 
 from ..files import atomic_write
-from .mask_stats import ALL
 from ..tickets import DENSE_TICKET, TICKETS, WINNING
+from .mask_stats import ALL
 
-METRIC_LABELS = {"ticket_reward": "ticket reward", "bleu": "BLEU", "test_log_ppl": "test log perplexity",
-                 "valid_loss": "validation loss"}
+METRIC_LABELS = {
+    "ticket_reward": "ticket reward",
+    "bleu": "BLEU",
+    "test_log_ppl": "test log perplexity",
+    "valid_loss": "validation loss",
+}
 # A ticket kind the reading process does not know (registered only in the run's own program).
 UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE = "tab:purple", ":"
 COMPARE_LINESTYLES = ("-", "--", ":", "-.")  # overlays: by the kind's place in the registry
@@ -106,7 +111,7 @@ def grid_figure(summaries):
     fig = Figure(figsize=(4.4 * columns, 3.4 * rows), layout="constrained")
     for ax, summary in zip(fig.subplots(rows, columns, squeeze=False).flat, summaries):
         _draw_run(ax, summary, legend_size="x-small")
-    for ax in list(fig.axes)[len(summaries):]:
+    for ax in list(fig.axes)[len(summaries) :]:
         ax.set_visible(False)
     return fig
 
@@ -116,13 +121,18 @@ def _draw_run(ax, summary, legend_size):
     for ticket in _plotted_tickets(summary):
         _draw_ticket(ax, summary, ticket, *ticket_style(ticket))
     if summary.dense is not None:
-        ax.axhline(summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=DENSE_TICKET.label,
-                   gid=DENSE_TICKET.name)
+        ax.axhline(
+            summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=DENSE_TICKET.label, gid=DENSE_TICKET.name
+        )
     _finish_metric_axes(ax, [summary], run.experiment, legend_size=legend_size)
     missing = len(run.missing_units())
     if missing:
-        ax.set_title(f"partial: {missing} of {len(run.expected_units())} units missing", loc="right",
-                     fontsize="x-small", color="dimgray")
+        ax.set_title(
+            f"partial: {missing} of {len(run.expected_units())} units missing",
+            loc="right",
+            fontsize="x-small",
+            color="dimgray",
+        )
 
 
 def compare_figure(summaries, labels):
@@ -135,8 +145,14 @@ def compare_figure(summaries, labels):
             line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color, _compare_linestyle(ticket))
             line.set_gid(f"{summary.run.name}:{ticket}")
         if summary.dense is not None:
-            ax.axhline(summary.dense.mean, color=color, linestyle=(0, (1, 2)), linewidth=1,
-                       label=f"{label}: dense", gid=f"{summary.run.name}:dense")
+            ax.axhline(
+                summary.dense.mean,
+                color=color,
+                linestyle=(0, (1, 2)),
+                linewidth=1,
+                label=f"{label}: dense",
+                gid=f"{summary.run.name}:dense",
+            )
     title = " / ".join(dict.fromkeys(s.run.experiment for s in summaries))
     _finish_metric_axes(ax, summaries, title, legend_size="x-small")
     return fig
@@ -170,8 +186,9 @@ def mask_figure(run_name, stats):
     positive = density[density > 0]
     norm = LogNorm(vmin=min(positive.min(), 0.5) if positive.size else 1e-3, vmax=1.0)
     cmap = colormaps["viridis"].with_extremes(bad="black")  # 0 (layer fully pruned) is off a log scale
-    image = heat_ax.imshow(np.where(density > 0, density, np.nan), aspect="auto", cmap=cmap, norm=norm,
-                           interpolation="nearest")
+    image = heat_ax.imshow(
+        np.where(density > 0, density, np.nan), aspect="auto", cmap=cmap, norm=norm, interpolation="nearest"
+    )
     heat_ax.set_yticks(range(len(layers)), layers, fontsize="x-small")
     ticks = tick_fractions(list(pruned.values()))
     columns = [j for j, level in enumerate(levels) if pruned[level] in ticks]
@@ -185,8 +202,11 @@ def mask_figure(run_name, stats):
     fig.get_layout_engine().set(wspace=0.08)
 
     for seed in sorted({s.seed for s in stats}):
-        points = [(pruned[s.level], s.hamming_to_previous) for s in stats
-                  if s.seed == seed and s.layer == ALL and s.hamming_to_previous is not None]
+        points = [
+            (pruned[s.level], s.hamming_to_previous)
+            for s in stats
+            if s.seed == seed and s.layer == ALL and s.hamming_to_previous is not None
+        ]
         if points:
             xs, ys = zip(*points)
             hamming_ax.plot(xs, ys, marker="o", markersize=3, label=f"seed {seed}", gid=f"seed_{seed}")

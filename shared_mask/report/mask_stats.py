@@ -4,6 +4,7 @@ Rows are per (seed, level, layer); the layer `ALL` row holds the whole mask (its
 Hamming distance that early-bird stopping watches). The distance is to level k-1 of the same seed
 and is blank when that mask is absent (level 0, or a partial run).
 """
+
 from dataclasses import dataclass
 
 from ..mask import Mask
@@ -46,8 +47,9 @@ def mask_stats(run):
         rows.append(MaskStat(run.name, seed, level, ALL, numel, alive, mask.density(), hamming))
         for layer in layers:
             layer_hamming = None if previous is None else _layer_hamming(mask, previous, layer.name)
-            rows.append(MaskStat(run.name, seed, level, layer.name, layer.numel, layer.alive, layer.density,
-                                 layer_hamming))
+            rows.append(
+                MaskStat(run.name, seed, level, layer.name, layer.numel, layer.alive, layer.density, layer_hamming)
+            )
         previous_key, previous = (seed, level), mask
     return rows
 

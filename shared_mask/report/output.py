@@ -1,4 +1,5 @@
 """Writing the report's text outputs: UTF-8 (the tables hold ± and −), atomically."""
+
 import csv
 import io
 

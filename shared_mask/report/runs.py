@@ -3,6 +3,7 @@
 The results come from one source: every finished unit's metrics.json (:func:`shared_mask.read_results`);
 results.csv is the table of them that the loop rewrites, never read back here.
 """
+
 from __future__ import annotations
 
 import json

@@ -9,11 +9,12 @@ Conventions:
   The winning ticket *stays* within up to the last level before the first pruned level where it
   is outside the tolerance or has no result yet.
 """
+
 import statistics
 from dataclasses import dataclass
 
-from .output import csv_text, write_utf8
 from ..tickets import DENSE, TICKETS, WINNING
+from .output import csv_text, write_utf8
 
 SETTINGS_SHOWN = ("schedule", "rewind", "scope", "rate", "levels", "seeds")
 
@@ -41,9 +42,9 @@ class LevelRow:
 
 @dataclass(frozen=True)
 class RunSummary:
-    run: object          # the Run it summarizes
-    dense: object        # Stat of the level-0 dense unit, or None while it is missing
-    levels: tuple        # LevelRow per pruned level that has results, ascending
+    run: object  # the Run it summarizes
+    dense: object  # Stat of the level-0 dense unit, or None while it is missing
+    levels: tuple  # LevelRow per pruned level that has results, ascending
 
     @property
     def random_tickets(self):
@@ -58,8 +59,11 @@ class RunSummary:
     def series(self, ticket):
         """(fractions pruned, means, stds) of one ticket over the levels where it has results."""
         rows = [row for row in self.levels if ticket in row.tickets]
-        return ([row.fractions[ticket] for row in rows], [row.tickets[ticket].mean for row in rows],
-                [row.tickets[ticket].std for row in rows])
+        return (
+            [row.fractions[ticket] for row in rows],
+            [row.tickets[ticket].mean for row in rows],
+            [row.tickets[ticket].std for row in rows],
+        )
 
     def within_tolerance(self, row, tolerance):
         if self.dense is None or WINNING not in row.tickets:
@@ -108,16 +112,32 @@ def summary_csv(summaries, tolerance):
     """One row per run and pruned level; ticket columns are the union over the runs (blank if absent)."""
     tickets = _all_tickets(summaries)
     randoms = tickets[1:]
-    header = ["run", "experiment", "metric", "higher_is_better", "level", "fraction_pruned",
-              "dense_n", "dense_mean", "dense_std"]
+    header = [
+        "run",
+        "experiment",
+        "metric",
+        "higher_is_better",
+        "level",
+        "fraction_pruned",
+        "dense_n",
+        "dense_mean",
+        "dense_std",
+    ]
     header += [f"{t}_{field}" for t in tickets for field in ("n", "mean", "std")]
     header += [f"gap_winning_minus_{t}" for t in randoms] + ["winning_within_tolerance"]
     rows = []
     for summary in summaries:
         run = summary.run
         for row in summary.levels:
-            cells = [run.name, run.experiment, run.metric, run.higher_is_better, row.level,
-                     row.fraction_pruned, *_stat_cells(summary.dense)]
+            cells = [
+                run.name,
+                run.experiment,
+                run.metric,
+                run.higher_is_better,
+                row.level,
+                row.fraction_pruned,
+                *_stat_cells(summary.dense),
+            ]
             for ticket in tickets:
                 cells += _stat_cells(row.tickets.get(ticket))
             cells += ["" if summary.gap(row, t) is None else summary.gap(row, t) for t in randoms]
@@ -143,21 +163,27 @@ def tolerance_sentence(summary, tolerance):
         return "Dense network not trained yet: no tolerance verdict."
     last = summary.last_level_within(tolerance)
     if last is not None:
-        return (f"The winning ticket stays within {tolerance:.0%} of dense up to "
-                f"{last.fraction_pruned:.3g} of weights pruned (level {last.level}).")
+        return (
+            f"The winning ticket stays within {tolerance:.0%} of dense up to "
+            f"{last.fraction_pruned:.3g} of weights pruned (level {last.level})."
+        )
     if not summary.levels or WINNING not in summary.levels[0].tickets:
         return "No winning ticket result at the first pruned level yet."
     first = summary.levels[0]
-    return (f"The winning ticket is outside {tolerance:.0%} of dense already at "
-            f"{first.fraction_pruned:.3g} of weights pruned (level {first.level}).")
+    return (
+        f"The winning ticket is outside {tolerance:.0%} of dense already at "
+        f"{first.fraction_pruned:.3g} of weights pruned (level {first.level})."
+    )
 
 
 def transfer_sentence(transfer):
     """What a transferred ticket took from its source run, and what it did not."""
     own = ", ".join(transfer.get("own_initialization", [])) or "none"
     dense = ", ".join(transfer.get("dense", [])) or "none"
-    return (f"Transferred tickets from {transfer['source']} (levels {_ranges(transfer['levels'])}): tensors "
-            f"with this run's own initialization (shapes differ): {own}; left dense (no source mask): {dense}.")
+    return (
+        f"Transferred tickets from {transfer['source']} (levels {_ranges(transfer['levels'])}): tensors "
+        f"with this run's own initialization (shapes differ): {own}; left dense (no source mask): {dense}."
+    )
 
 
 def missing_lines(run):
@@ -165,8 +191,10 @@ def missing_lines(run):
     grouped = {}
     for seed, level, ticket in run.missing_units():  # in config order: seed, level, then ticket
         grouped.setdefault((seed, ticket), []).append(level)
-    return [f"seed {seed}, {ticket}: level{'s' if len(levels) > 1 else ''} {_ranges(levels)}"
-            for (seed, ticket), levels in grouped.items()]
+    return [
+        f"seed {seed}, {ticket}: level{'s' if len(levels) > 1 else ''} {_ranges(levels)}"
+        for (seed, ticket), levels in grouped.items()
+    ]
 
 
 def _ranges(levels):
@@ -186,16 +214,24 @@ def summary_markdown(summaries, tolerance):
         direction = "higher is better" if run.higher_is_better else "lower is better"
         randoms = summary.random_tickets
         settings = ", ".join(f"{key}={run.config['lottery'].get(key)}" for key in SETTINGS_SHOWN)
-        lines += [f"## {run.name}: {run.experiment}, {run.metric} ({direction})", "",
-                  f"Lottery: {settings}.", f"Dense network: {_fmt_stat(summary.dense)}.",
-                  tolerance_sentence(summary, tolerance), ""]
+        lines += [
+            f"## {run.name}: {run.experiment}, {run.metric} ({direction})",
+            "",
+            f"Lottery: {settings}.",
+            f"Dense network: {_fmt_stat(summary.dense)}.",
+            tolerance_sentence(summary, tolerance),
+            "",
+        ]
         header = ["level", "fraction pruned", WINNING, *randoms, *[f"winning − {t}" for t in randoms]]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for row in summary.levels:
             gaps = [summary.gap(row, t) for t in randoms]
-            cells = [str(row.level), f"{row.fraction_pruned:.3g}",
-                     *[_fmt_stat(row.tickets.get(t)) for t in [WINNING, *randoms]],
-                     *["-" if g is None else _fmt(g) for g in gaps]]
+            cells = [
+                str(row.level),
+                f"{row.fraction_pruned:.3g}",
+                *[_fmt_stat(row.tickets.get(t)) for t in [WINNING, *randoms]],
+                *["-" if g is None else _fmt(g) for g in gaps],
+            ]
             lines.append("| " + " | ".join(cells) + " |")
         missing = missing_lines(run)
         total = len(run.expected_units())

@@ -11,6 +11,7 @@ read in chunks on their own device (on the CPU, a tensor's chunks are spread ove
 so the extra memory is the new mask plus chunk buffers and the bracket. Magnitude pruning is this
 selection with the score ``|w|``, taken chunk by chunk.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
@@ -36,6 +37,7 @@ def select_lowest(scores: Mapping[str, torch.Tensor], mask: Mask, counts: Counts
     (magnitude pruning reads the weights themselves, with no copy). The new mask's tensors are on the
     scores' devices (a tensor no entry of which is removed keeps its mask's device).
     """
+
     def get(name: str) -> torch.Tensor:
         try:
             score = scores[name]

@@ -5,6 +5,7 @@ counts those below it and gathers the few inside it, where a k-th value and a ru
 settle the rest. When the sample misleads (a crowded or missed bracket), histograms of an
 order-preserving integer key narrow the range exactly before that pass is repeated.
 """
+
 from __future__ import annotations
 
 import math

@@ -1,5 +1,6 @@
 """Reading one selection's scores: each masked tensor in chunks on its own device, as exact floats in
 reused buffers; on the CPU a tensor's chunks spread over worker threads that each run single-threaded ops."""
+
 from __future__ import annotations
 
 import threading
@@ -40,7 +41,9 @@ class Source:
     def __init__(self, name: str, keep: torch.Tensor, pool: ThreadPoolExecutor | None):
         self.name, self.keep = name, keep
         flat = keep.reshape(-1)
-        counts = map_chunks(pool, lambda start: torch.count_nonzero(flat[start : start + CHUNK]), range(0, flat.numel(), CHUNK))
+        counts = map_chunks(
+            pool, lambda start: torch.count_nonzero(flat[start : start + CHUNK]), range(0, flat.numel(), CHUNK)
+        )
         self.alive = int(sum(counts))
         self.dense = self.alive == keep.numel()
         self.out: torch.Tensor | None = None  # flat, on the scores' device
@@ -51,8 +54,13 @@ class Scan:
     """Reads the scores of one selection chunk by chunk as floats (``|w|`` for magnitudes) in reused
     buffers, fp32 unless a tensor is fp64, so that order and ties are exact for every dtype."""
 
-    def __init__(self, sources: list[Source], get: Callable[[str], torch.Tensor], magnitude: bool,
-                 pool: ThreadPoolExecutor | None):
+    def __init__(
+        self,
+        sources: list[Source],
+        get: Callable[[str], torch.Tensor],
+        magnitude: bool,
+        pool: ThreadPoolExecutor | None,
+    ):
         self.sources, self.get, self.magnitude, self.pool = sources, get, magnitude, pool
         self.alive = sum(s.alive for s in sources)
         self.numel = sum(s.keep.numel() for s in sources)
@@ -66,7 +74,9 @@ class Scan:
         if self.device is None:
             self._start(flat)
         if flat.device != self.device:
-            raise ValueError(f"scores for {source.name!r} are on {flat.device}, others on {self.device}: pool one device")
+            raise ValueError(
+                f"scores for {source.name!r} are on {flat.device}, others on {self.device}: pool one device"
+            )
         if flat.dtype == torch.float64 and self.dtype != torch.float64:
             raise ValueError(f"scores for {source.name!r} are float64 but those before it are not: pool one precision")
         if source.out is None:
@@ -118,7 +128,9 @@ class Scan:
         for source in self.sources:
             flat = self.tensor(source)
             pool = self.pool if self.device.type == "cpu" else None
-            results += map_chunks(pool, lambda start: fn(source, start, self._read(flat, start)), range(0, flat.numel(), self.chunk))
+            results += map_chunks(
+                pool, lambda start: fn(source, start, self._read(flat, start)), range(0, flat.numel(), self.chunk)
+            )
         return results
 
     def keep(self, source: Source, start: int, n: int) -> torch.Tensor:

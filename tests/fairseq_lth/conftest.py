@@ -4,6 +4,7 @@ fairseq on the CPU is slow to start (several seconds of imports per process), so
 fairseq-train runs are session fixtures: one dense run (rewind at update 4) and one run per ticket
 kind from its rewind checkpoint, reused by every test that inspects them.
 """
+
 import random
 import subprocess
 import sys
@@ -14,8 +15,8 @@ import torch
 
 import shared_mask as sm
 from fairseq_lth.driver.evaluate import EvalConfig
-from fairseq_lth.driver.imp import FairseqTrainer
 from fairseq_lth.driver.processes import PLUGIN_DIR
+from fairseq_lth.driver.trainer import FairseqTrainer
 
 BIN = Path(sys.executable).parent
 REWIND = 4
@@ -23,13 +24,46 @@ MAX_UPDATE = 8
 TICKET_SEED = 7
 # A 1+1-layer, 32-dim Transformer with shared embeddings; about 7 updates per epoch on the data below.
 MODEL_ARGS = [
-    "--arch", "transformer", "--encoder-layers", "1", "--decoder-layers", "1",
-    "--encoder-embed-dim", "32", "--decoder-embed-dim", "32",
-    "--encoder-ffn-embed-dim", "64", "--decoder-ffn-embed-dim", "64",
-    "--encoder-attention-heads", "2", "--decoder-attention-heads", "2", "--share-all-embeddings",
-    "--optimizer", "adam", "--lr", "1e-3", "--lr-scheduler", "inverse_sqrt", "--warmup-updates", "10",
-    "--max-tokens", "500", "--cpu", "--num-workers", "0", "--disable-validation", "--no-epoch-checkpoints",
-    "--log-interval", "1", "--save-interval-updates", "2", "--max-update", str(MAX_UPDATE),
+    "--arch",
+    "transformer",
+    "--encoder-layers",
+    "1",
+    "--decoder-layers",
+    "1",
+    "--encoder-embed-dim",
+    "32",
+    "--decoder-embed-dim",
+    "32",
+    "--encoder-ffn-embed-dim",
+    "64",
+    "--decoder-ffn-embed-dim",
+    "64",
+    "--encoder-attention-heads",
+    "2",
+    "--decoder-attention-heads",
+    "2",
+    "--share-all-embeddings",
+    "--optimizer",
+    "adam",
+    "--lr",
+    "1e-3",
+    "--lr-scheduler",
+    "inverse_sqrt",
+    "--warmup-updates",
+    "10",
+    "--max-tokens",
+    "500",
+    "--cpu",
+    "--num-workers",
+    "0",
+    "--disable-validation",
+    "--no-epoch-checkpoints",
+    "--log-interval",
+    "1",
+    "--save-interval-updates",
+    "2",
+    "--max-update",
+    str(MAX_UPDATE),
 ]
 # The kinds this package ships (tests elsewhere register more in the same session).
 BUILT_IN_TICKETS = ("winning", "random_reinit", "random_mask")
@@ -46,15 +80,30 @@ def fairseq(tool: str, *args, check: bool = True) -> subprocess.CompletedProcess
 
 
 def train(data, save_dir, *args, check: bool = True) -> subprocess.CompletedProcess:
-    return fairseq("fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL_ARGS,
-                   "--seed", "1", "--save-dir", save_dir, *args, check=check)
+    return fairseq(
+        "fairseq-train",
+        data,
+        "--user-dir",
+        PLUGIN_DIR,
+        "--task",
+        "lottery_translation",
+        *MODEL_ARGS,
+        "--seed",
+        "1",
+        "--save-dir",
+        save_dir,
+        *args,
+        check=check,
+    )
 
 
 def optimizer_moments(state, builder):
     """parameter name -> [Adam moments] of a fairseq checkpoint (state is indexed in parameter order)."""
     names = [n for n, _ in builder.build_model(0).named_parameters()]
-    return {names[i]: [v for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
-            for i, s in state["last_optimizer_state"]["state"].items()}
+    return {
+        names[i]: [v for v in s.values() if torch.is_tensor(v) and v.dim() > 0]
+        for i, s in state["last_optimizer_state"]["state"].items()
+    }
 
 
 def write_corpus(folder: Path, n_train: int = 400, seed: int = 0, vocabulary: int = 40) -> None:
@@ -75,9 +124,24 @@ def data(tmp_path_factory) -> Path:
     raw = tmp_path_factory.mktemp("raw")
     write_corpus(raw)
     out = raw / "bin"
-    fairseq("fairseq-preprocess", "--source-lang", "src", "--target-lang", "tgt", "--joined-dictionary",
-            "--trainpref", raw / "train", "--validpref", raw / "valid", "--testpref", raw / "test",
-            "--destdir", out, "--workers", "1")
+    fairseq(
+        "fairseq-preprocess",
+        "--source-lang",
+        "src",
+        "--target-lang",
+        "tgt",
+        "--joined-dictionary",
+        "--trainpref",
+        raw / "train",
+        "--validpref",
+        raw / "valid",
+        "--testpref",
+        raw / "test",
+        "--destdir",
+        out,
+        "--workers",
+        "1",
+    )
     return out
 
 
@@ -109,8 +173,19 @@ def tickets(data, dense, mask, tmp_path_factory) -> dict:
     runs = {}
     for kind in BUILT_IN_TICKETS:
         save_dir = tmp_path_factory.mktemp(kind)
-        log = train(data, save_dir, *TINY_LR, "--continue-once", dense / "rewind.pt", "--lth-mask", mask,
-                    "--lth-ticket", kind, "--lth-ticket-seed", TICKET_SEED).stdout
+        log = train(
+            data,
+            save_dir,
+            *TINY_LR,
+            "--continue-once",
+            dense / "rewind.pt",
+            "--lth-mask",
+            mask,
+            "--lth-ticket",
+            kind,
+            "--lth-ticket-seed",
+            TICKET_SEED,
+        ).stdout
         (save_dir / "train.log").write_text(log)
         runs[kind] = save_dir
     return runs

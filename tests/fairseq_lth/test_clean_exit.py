@@ -1,4 +1,5 @@
 """fairseq's prefetch threads are stopped before exit (they abort Python 3.11 at finalization)."""
+
 import time
 
 from fairseq.data.iterators import BufferedIterator

@@ -1,5 +1,6 @@
 """fairseq-lth-imp refuses a bad command with one line, exit status 2 and nothing written; the corrected
 command then runs in the same folder. A unit that fails at scoring is one line and resumes at scoring."""
+
 import subprocess
 import sys
 
@@ -14,8 +15,27 @@ PREFIX = "fairseq-lth-imp: error: "
 
 
 def argv(data, out, *ours, train=MODEL_ARGS) -> list[str]:
-    return ["--data", str(data), "--out", str(out), "--levels", "0", "--seeds", "0", "--rewind", "4it",
-            "--average-last", "1", "--beam", "1", "--cpu", "--no-progress", *ours, "--", *train]
+    return [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--levels",
+        "0",
+        "--seeds",
+        "0",
+        "--rewind",
+        "4it",
+        "--average-last",
+        "1",
+        "--beam",
+        "1",
+        "--cpu",
+        "--no-progress",
+        *ours,
+        "--",
+        *train,
+    ]
 
 
 def refused(capfd, command: list[str]) -> str:
@@ -25,40 +45,46 @@ def refused(capfd, command: list[str]) -> str:
     assert exited.value.code == 2
     err = capfd.readouterr().err
     assert len(err.splitlines()) == 1 and err.startswith(PREFIX), err
-    return err[len(PREFIX):]
+    return err[len(PREFIX) :]
 
 
 def snapshot(folder):
-    return sorted((str(p.relative_to(folder)), p.stat().st_mtime_ns) for p in folder.rglob("*")) \
-        if folder.is_dir() else folder.exists()
+    return (
+        sorted((str(p.relative_to(folder)), p.stat().st_mtime_ns) for p in folder.rglob("*"))
+        if folder.is_dir()
+        else folder.exists()
+    )
 
 
-@pytest.mark.parametrize("case,message", [
-    ("no --data", "the following arguments are required: --data"),
-    ("data without dictionaries", "is not a binarized fairseq data directory for --task lottery_translation"),
-    ("missing data", "no such directory"),
-    ("--rate 1.0", "pruning rate must be in (0, 1), got 1.0"),
-    ("--rewind 1xx", "invalid step '1xx'"),
-    ("reserved flag", "the driver sets these options itself; remove them from the fairseq-train arguments"),
-    ("no fairseq-train arguments", "give the fairseq-train arguments after --"),
-    ("out not a run folder", "is not empty and holds no config.json: not a run folder"),
-    ("out a file", "is a file, not a run folder"),
-    ("out unwritable", "cannot write the run folder /proc/run"),
-    ("--gen-subset tset", "has no 'tset' subset, the scoring subset (--gen-subset)"),
-    ("--valid-subset vld", "has no 'vld' subset, a validation subset (--valid-subset)"),
-    ("--max-updat 20", "fairseq-train arguments: unrecognized arguments: --max-updat 20"),
-    ("--arch transfomer", "invalid choice: 'transfomer' (did you mean transformer"),
-    ("no --arch", "name no model: add --arch"),
-    ("no --optimizer", "name no optimizer"),
-    ("heads", "the fairseq-train arguments build no model: embed_dim must be divisible by num_heads"),
-    ("--lr nan", "argument --lr: invalid <lambda> value: 'nan'"),
-    ("--clip-norm inf", "--clip-norm inf: expected finite numbers"),
-    ("--adam-eps=-1", "--optimizer adam: its eps must be >= 0, got -1.0"),
-    ("--adam-betas", "--optimizer adam: its betas must be in [0, 1), got (0.9, 1.5)"),
-    ("no end of training", "never end training: give every unit the same budget with --max-update or --max-epoch"),
-    ("rewind between saves", "--rewind 3it: the rewind point is update 3, but --save-interval-updates 2"),
-    ("rewind after training", "--rewind 8it: the dense run ends at --max-update 8, before the rewind point"),
-])
+@pytest.mark.parametrize(
+    "case,message",
+    [
+        ("no --data", "the following arguments are required: --data"),
+        ("data without dictionaries", "is not a binarized fairseq data directory for --task lottery_translation"),
+        ("missing data", "no such directory"),
+        ("--rate 1.0", "pruning rate must be in (0, 1), got 1.0"),
+        ("--rewind 1xx", "invalid step '1xx'"),
+        ("reserved flag", "the driver sets these options itself; remove them from the fairseq-train arguments"),
+        ("no fairseq-train arguments", "give the fairseq-train arguments after --"),
+        ("out not a run folder", "is not empty and holds no config.json: not a run folder"),
+        ("out a file", "is a file, not a run folder"),
+        ("out unwritable", "cannot write the run folder /proc/run"),
+        ("--gen-subset tset", "has no 'tset' subset, the scoring subset (--gen-subset)"),
+        ("--valid-subset vld", "has no 'vld' subset, a validation subset (--valid-subset)"),
+        ("--max-updat 20", "fairseq-train arguments: unrecognized arguments: --max-updat 20"),
+        ("--arch transfomer", "invalid choice: 'transfomer' (did you mean transformer"),
+        ("no --arch", "name no model: add --arch"),
+        ("no --optimizer", "name no optimizer"),
+        ("heads", "the fairseq-train arguments build no model: embed_dim must be divisible by num_heads"),
+        ("--lr nan", "argument --lr: invalid <lambda> value: 'nan'"),
+        ("--clip-norm inf", "--clip-norm inf: expected finite numbers"),
+        ("--adam-eps=-1", "--optimizer adam: its eps must be >= 0, got -1.0"),
+        ("--adam-betas", "--optimizer adam: its betas must be in [0, 1), got (0.9, 1.5)"),
+        ("no end of training", "never end training: give every unit the same budget with --max-update or --max-epoch"),
+        ("rewind between saves", "--rewind 3it: the rewind point is update 3, but --save-interval-updates 2"),
+        ("rewind after training", "--rewind 8it: the dense run ends at --max-update 8, before the rewind point"),
+    ],
+)
 def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, case, message):
     out = tmp_path / "run"
     command = {
@@ -68,13 +94,14 @@ def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, cas
         "--rate 1.0": argv(data, out, "--rate", "1.0"),
         "--rewind 1xx": argv(data, out, "--rewind", "1xx"),
         "reserved flag": argv(data, out, train=[*MODEL_ARGS, "--save-dir", "x"]),
-        "no fairseq-train arguments": argv(data, out)[:-len(MODEL_ARGS) - 1],
+        "no fairseq-train arguments": argv(data, out)[: -len(MODEL_ARGS) - 1],
         "out not a run folder": argv(data, tmp_path),
         "out a file": argv(data, tmp_path / "notes.txt"),
         "out unwritable": argv(data, "/proc/run"),
         "--gen-subset tset": argv(data, out, "--gen-subset", "tset"),
-        "--valid-subset vld": argv(data, out, train=[a for a in MODEL_ARGS if a != "--disable-validation"]
-                                   + ["--valid-subset", "vld"]),
+        "--valid-subset vld": argv(
+            data, out, train=[a for a in MODEL_ARGS if a != "--disable-validation"] + ["--valid-subset", "vld"]
+        ),
         "--max-updat 20": argv(data, out, train=[*MODEL_ARGS, "--max-updat", "20"]),
         "--arch transfomer": argv(data, out, train=[*MODEL_ARGS, "--arch", "transfomer"]),
         "no --arch": argv(data, out, train=MODEL_ARGS[2:]),
@@ -95,8 +122,11 @@ def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, cas
 
 
 def test_the_console_script_prints_only_the_error_line(data, tmp_path):
-    result = subprocess.run([str(BIN / "fairseq-lth-imp"), *argv(data, tmp_path / "run", "--gen-subset", "tset")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(BIN / "fairseq-lth-imp"), *argv(data, tmp_path / "run", "--gen-subset", "tset")],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.splitlines() == [f"{PREFIX}{data} has no 'tset' subset, the scoring subset (--gen-subset)"]
     assert not (tmp_path / "run").exists()
@@ -104,8 +134,13 @@ def test_the_console_script_prints_only_the_error_line(data, tmp_path):
 
 def test_the_corrected_command_runs_in_the_folder_the_bad_ones_left_alone(data, tmp_path, capfd):
     out = tmp_path / "run"
-    for mistake in (["--max-updat", "20"], ["--arch", "transfomer"], ["--save-interval-updates", "3"],
-                    ["--adam-eps=-1"], ["--lr", "nan"]):
+    for mistake in (
+        ["--max-updat", "20"],
+        ["--arch", "transfomer"],
+        ["--save-interval-updates", "3"],
+        ["--adam-eps=-1"],
+        ["--lr", "nan"],
+    ):
         refused(capfd, argv(data, out, train=[*MODEL_ARGS, *mistake]))
         assert not out.exists(), mistake
     imp.main(argv(data, out))
@@ -118,13 +153,18 @@ def test_a_unit_that_fails_at_scoring_is_one_line_and_resumes_at_scoring(data, t
     kind = imp.TASKS["lottery_translation"]
 
     def failing(data, save_dir, evaluation, work_dir):
-        run_logged("fairseq-generate", [sys.executable, "-c", "import sys; sys.exit('MemoryError: out of memory')"],
-                   work_dir / "generate-test.txt")
+        run_logged(
+            "fairseq-generate",
+            [sys.executable, "-c", "import sys; sys.exit('MemoryError: out of memory')"],
+            work_dir / "generate-test.txt",
+        )
 
     monkeypatch.setitem(imp.TASKS, "lottery_translation", type(kind)(**{**vars(kind), "evaluate": failing}))
     message = refused(capfd, argv(data, out))
-    assert message == (f"unit seed 0 level 0 dense failed: ProcessFailed: fairseq-generate exited with status 1: "
-                       f"MemoryError: out of memory (log: {unit / 'generate-test.txt'}) (its folder and log: {unit})\n")
+    assert message == (
+        f"unit seed 0 level 0 dense failed: ProcessFailed: fairseq-generate exited with status 1: "
+        f"MemoryError: out of memory (log: {unit / 'generate-test.txt'}) (its folder and log: {unit})\n"
+    )
     assert (unit / "final.pt").is_file() and (unit / "checkpoints" / "checkpoint_last.pt").is_file()
     assert not (unit / "metrics.json").exists()
     monkeypatch.undo()

@@ -3,6 +3,7 @@
 Every rank keeps the same mask (random_mask positions included) and exactly zero pruned entries in its
 weights and optimizer state after every update; a killed rank stops the unit, leaves no process behind,
 and the rerun resumes to the same masks and scores as an uninterrupted run."""
+
 import json
 import subprocess
 import time
@@ -42,9 +43,33 @@ def test_the_verifier_names_a_pruned_entry_that_came_back(data, builder, tmp_pat
 
 
 def lottery(data, out, *options) -> list[str]:
-    return ["--data", str(data), "--out", str(out), "--levels", "1", "--seeds", "0", "--schedule", "oneshot",
-            "--tickets", "random_mask", "--rewind", f"{REWIND}it", "--average-last", "1", "--beam", "1", "--cpu",
-            "--no-progress", "--verify-masks", *options, "--", *MODEL_ARGS, *TWO_RANKS]
+    return [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--levels",
+        "1",
+        "--seeds",
+        "0",
+        "--schedule",
+        "oneshot",
+        "--tickets",
+        "random_mask",
+        "--rewind",
+        f"{REWIND}it",
+        "--average-last",
+        "1",
+        "--beam",
+        "1",
+        "--cpu",
+        "--no-progress",
+        "--verify-masks",
+        *options,
+        "--",
+        *MODEL_ARGS,
+        *TWO_RANKS,
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +93,9 @@ def test_a_two_rank_lottery_writes_each_unit_once_and_every_rank_checked_it(unin
         assert (folder / "train.log").is_file() and (folder / "train.rank1.log").is_file()
         builder.load_weights(folder / "final.pt", builder.build_model(0))  # written once, by the driver
     # Every rank trained under the positions the driver's random_mask kind draws from the level's mask.
-    ticket = sm.random_mask_like(sm.Mask.load(seed / "level_01" / "mask.safetensors"),
-                                 sm.TICKETS["random_mask"].ticket_seed(0, 1))
+    ticket = sm.random_mask_like(
+        sm.Mask.load(seed / "level_01" / "mask.safetensors"), sm.TICKETS["random_mask"].ticket_seed(0, 1)
+    )
     assert records[0]["mask_sha256"] == records[1]["mask_sha256"] == tensor_file.checksum(dict(ticket.items()))
     state = load_checkpoint(seed / "level_01" / "random_mask" / "checkpoints" / "checkpoint_last.pt")
     for name, keep in ticket.items():
@@ -80,14 +106,19 @@ def test_a_two_rank_lottery_writes_each_unit_once_and_every_rank_checked_it(unin
 def test_a_killed_rank_stops_the_unit_and_the_rerun_resumes_to_the_same_results(data, uninterrupted, tmp_path):
     out = tmp_path / "run"
     with open(tmp_path / "driver.log", "w") as log:
-        driver = subprocess.Popen([str(BIN / "fairseq-lth-imp"), *lottery(data, out)], stdout=log,
-                                  stderr=subprocess.STDOUT)
+        driver = subprocess.Popen(
+            [str(BIN / "fairseq-lth-imp"), *lottery(data, out)], stdout=log, stderr=subprocess.STDOUT
+        )
     checkpoint = out / "seed_0" / "level_00" / "dense" / "checkpoints" / "checkpoint_last.pt"
     while not checkpoint.exists():  # the dense unit is training on both ranks
         assert driver.poll() is None, (tmp_path / "driver.log").read_text()
         time.sleep(0.05)
-    rank_1 = [pid for pid in processes_naming(out) if b"--distributed-rank\x001" in Path(f"/proc/{pid}/cmdline")
-              .read_bytes() and b"fairseq" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+    rank_1 = [
+        pid
+        for pid in processes_naming(out)
+        if b"--distributed-rank\x001" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        and b"fairseq" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
     assert rank_1
     subprocess.run(["kill", "-9", *map(str, rank_1)], check=True)
     assert driver.wait(timeout=120) == 2

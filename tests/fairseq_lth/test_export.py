@@ -1,5 +1,6 @@
 """Sparse export of fairseq tickets: the LSTM LM's sparse model scores like fairseq, and any model's export
 unpacks to a checkpoint the real fairseq-eval-lm / fairseq-generate load, equal to the unit's final.pt."""
+
 import json
 import math
 import re
@@ -36,20 +37,39 @@ def write_unit(run: Path, trainer: dict, checkpoint: Path, density: float) -> tu
     state["model"], state["last_optimizer_state"] = model.state_dict(), None
     torch.save(state, unit / "final.pt")
     (run / "config.json").write_text(json.dumps({"lottery": {"levels": 1, "rate": 0.2}, "trainer": trainer}))
-    (unit / "metrics.json").write_text(json.dumps({"seed": 0, "level": 1, "ticket": "winning", "density": density,
-                                                   "metrics": {trainer["metric"]: 1.0}}))
+    (unit / "metrics.json").write_text(
+        json.dumps(
+            {"seed": 0, "level": 1, "ticket": "winning", "density": density, "metrics": {trainer["metric"]: 1.0}}
+        )
+    )
     return unit, checkpoint_utils.load_model_ensemble([str(unit / "final.pt")])[0][0].eval()
 
 
 @pytest.fixture(scope="module")
-def lm(lm_data, tmp_path_factory):
+def lm(lm_data, tmp_path_factory):  # noqa: F811 (lm_data is the imported fixture)
     """A 90%-pruned unit of the plugin's LSTM LM trained for one epoch by the real fairseq-train."""
     root, data = tmp_path_factory.mktemp("export_lm"), lm_data
     args = [*LM_ARGS, "--max-epoch", "1"]  # the last --max-epoch wins
-    fairseq("fairseq-train", data, "--user-dir", PLUGIN, "--task", LM_TASK, *args, "--save-dir", root / "ckpt",
-            "--no-epoch-checkpoints")
-    trainer = {"experiment": "toy", "task": LM_TASK, "metric": "test_log_ppl", "data": str(data), "train_args": args,
-               "evaluation": {"average_last": 1, "subset": "test", "max_tokens": 4000, "cpu": True}}
+    fairseq(
+        "fairseq-train",
+        data,
+        "--user-dir",
+        PLUGIN,
+        "--task",
+        LM_TASK,
+        *args,
+        "--save-dir",
+        root / "ckpt",
+        "--no-epoch-checkpoints",
+    )
+    trainer = {
+        "experiment": "toy",
+        "task": LM_TASK,
+        "metric": "test_log_ppl",
+        "data": str(data),
+        "train_args": args,
+        "evaluation": {"average_last": 1, "subset": "test", "max_tokens": 4000, "cpu": True},
+    }
     unit, model = write_unit(root / "run", trainer, root / "ckpt" / "checkpoint_last.pt", density=0.1)
     return data, unit, model
 
@@ -57,8 +77,14 @@ def lm(lm_data, tmp_path_factory):
 @pytest.fixture(scope="module")
 def transformer(data, dense, tmp_path_factory):
     """An 80%-pruned unit of the tests' tiny Transformer (shared embeddings) from the session's dense run."""
-    trainer = {"experiment": "toy", "task": "lottery_translation", "metric": "bleu", "data": str(data),
-               "train_args": MODEL_ARGS, "evaluation": {"average_last": 1, "beam": 2, "cpu": True}}
+    trainer = {
+        "experiment": "toy",
+        "task": "lottery_translation",
+        "metric": "bleu",
+        "data": str(data),
+        "train_args": MODEL_ARGS,
+        "evaluation": {"average_last": 1, "beam": 2, "cpu": True},
+    }
     unit, model = write_unit(tmp_path_factory.mktemp("export_mt") / "run", trainer, dense / "checkpoint_last.pt", 0.2)
     return unit, model
 
@@ -73,8 +99,9 @@ def test_sparse_lstm_lm_computes_the_fairseq_models_logits(lm, tmp_path, policy)
     with torch.no_grad():
         expected = reference(tokens)[0]
         torch.testing.assert_close(model(tokens), expected)
-        nll = torch.nn.functional.cross_entropy(expected[:, :-1].reshape(-1, expected.shape[-1]),
-                                                tokens[:, 1:].reshape(-1), reduction="sum")
+        nll = torch.nn.functional.cross_entropy(
+            expected[:, :-1].reshape(-1, expected.shape[-1]), tokens[:, 1:].reshape(-1), reduction="sum"
+        )
         assert model.nll(tokens[:, :-1], tokens[:, 1:]).item() == pytest.approx(nll.item(), rel=1e-6)
 
 
@@ -84,8 +111,23 @@ def test_the_unpacked_lm_checkpoint_scores_the_sparse_models_perplexity_in_fairs
     cli.main([str(tmp_path / "lm.safetensors"), "--out", str(tmp_path / "lm.pt")])
     final, unpacked = load_checkpoint(unit / "final.pt")["model"], load_checkpoint(tmp_path / "lm.pt")["model"]
     assert final.keys() == unpacked.keys() and all(torch.equal(final[k], unpacked[k]) for k in final)
-    log = fairseq("fairseq-eval-lm", data, "--user-dir", PLUGIN, "--path", tmp_path / "lm.pt", "--task", LM_TASK,
-                  "--gen-subset", "test", "--tokens-per-sample", "16", "--max-tokens", "4000", "--cpu")
+    log = fairseq(
+        "fairseq-eval-lm",
+        data,
+        "--user-dir",
+        PLUGIN,
+        "--path",
+        tmp_path / "lm.pt",
+        "--task",
+        LM_TASK,
+        "--gen-subset",
+        "test",
+        "--tokens-per-sample",
+        "16",
+        "--max-tokens",
+        "4000",
+        "--cpu",
+    )
     bits = float(re.search(r"Loss \(base 2\): ([\d.]+)", log.stdout + log.stderr).group(1))
     _, _, task = checkpoint_utils.load_model_ensemble_and_task([str(tmp_path / "lm.pt")])
     task.load_dataset("test")
@@ -102,8 +144,10 @@ def test_transformer_export_unpacks_to_the_final_checkpoint_and_loads_in_fairseq
     exported = sx.export(unit, tmp_path / "mt.safetensors")
     assert exported.bytes * 2 < exported.dense_bytes  # the tiny model is mostly configuration
     ticket = sx.read(tmp_path / "mt.safetensors")
-    assert ticket.config["tied"] == {"decoder.embed_tokens.weight": "encoder.embed_tokens.weight",
-                                     "decoder.output_projection.weight": "encoder.embed_tokens.weight"}
+    assert ticket.config["tied"] == {
+        "decoder.embed_tokens.weight": "encoder.embed_tokens.weight",
+        "decoder.output_projection.weight": "encoder.embed_tokens.weight",
+    }
     sx.unpack(tmp_path / "mt.safetensors", tmp_path / "mt.pt")
     final, unpacked = load_checkpoint(unit / "final.pt"), load_checkpoint(tmp_path / "mt.pt")
     assert final["model"].keys() == unpacked["model"].keys()
@@ -116,8 +160,23 @@ def test_transformer_export_unpacks_to_the_final_checkpoint_and_loads_in_fairseq
     with torch.no_grad():
         lengths = torch.tensor([6, 6])
         torch.testing.assert_close(model(src, lengths, prev)[0], reference(src, lengths, prev)[0])
-    out = fairseq("fairseq-generate", data, "--user-dir", PLUGIN, "--path", tmp_path / "mt.pt", "--gen-subset", "test",
-                  "--beam", "2", "--max-tokens", "4000", "--required-batch-size-multiple", "1", "--cpu").stdout
+    out = fairseq(
+        "fairseq-generate",
+        data,
+        "--user-dir",
+        PLUGIN,
+        "--path",
+        tmp_path / "mt.pt",
+        "--gen-subset",
+        "test",
+        "--beam",
+        "2",
+        "--max-tokens",
+        "4000",
+        "--required-batch-size-multiple",
+        "1",
+        "--cpu",
+    ).stdout
     assert sum(line.startswith("H-") for line in out.splitlines()) == 30
 
 

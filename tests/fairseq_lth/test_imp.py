@@ -1,4 +1,5 @@
 """The IMP driver: a 2-level lottery over real fairseq-train/fairseq-generate runs, and its resume."""
+
 import csv
 import json
 import shutil
@@ -15,9 +16,31 @@ from .conftest import MODEL_ARGS
 
 
 def run(data, out, *workers):
-    imp.main(["--data", str(data), "--out", str(out), "--levels", "2", "--seeds", "0", "--tickets", "winning",
-              "--rewind", "4it", "--average-last", "2", "--beam", "2", "--cpu", "--no-progress", *workers,
-              "--", *MODEL_ARGS])
+    imp.main(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--levels",
+            "2",
+            "--seeds",
+            "0",
+            "--tickets",
+            "winning",
+            "--rewind",
+            "4it",
+            "--average-last",
+            "2",
+            "--beam",
+            "2",
+            "--cpu",
+            "--no-progress",
+            *workers,
+            "--",
+            *MODEL_ARGS,
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +62,10 @@ def test_run_folder_has_every_unit_with_its_bleu(lottery):
     with open(lottery / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["level"], r["ticket"], r["metric"]) for r in rows] == [
-        ("0", "dense", "bleu"), ("1", "winning", "bleu"), ("2", "winning", "bleu")]
+        ("0", "dense", "bleu"),
+        ("1", "winning", "bleu"),
+        ("2", "winning", "bleu"),
+    ]
     assert [round(float(r["density"]), 3) for r in rows] == [1.0, 0.8, 0.64]
 
 
@@ -78,9 +104,18 @@ def test_two_ray_workers_give_the_in_process_masks(ray_cluster, data, lottery, t
 
 def test_random_tickets_get_the_level_mask_and_their_seed(builder, tmp_path):
     mask = sm.Mask.dense(builder.build_model(0), sm.prunable(builder.build_model(0), "all"))
-    unit = sm.Unit(0, 1, "random_mask", mask, tmp_path / "level_01" / "random_mask", tmp_path / "init.pt",
-                   tmp_path / "rewind.pt", tmp_path / "final.pt", ticket_seed=1234,
-                   mask_path=tmp_path / "level_01" / "mask.safetensors")
+    unit = sm.Unit(
+        0,
+        1,
+        "random_mask",
+        mask,
+        tmp_path / "level_01" / "random_mask",
+        tmp_path / "init.pt",
+        tmp_path / "rewind.pt",
+        tmp_path / "final.pt",
+        ticket_seed=1234,
+        mask_path=tmp_path / "level_01" / "mask.safetensors",
+    )
     cmd = builder.train_command(unit)
     assert cmd[cmd.index("--lth-mask") + 1] == str(tmp_path / "level_01" / "mask.safetensors")
     assert cmd[cmd.index("--lth-ticket") + 1] == "random_mask"
@@ -92,4 +127,8 @@ def test_averaging_takes_the_latest_update_and_epoch_checkpoints(dense, tmp_path
     for name in ("checkpoint_1_2.pt", "checkpoint_1_6.pt", "checkpoint_2_8.pt"):
         shutil.copy(dense / name, tmp_path / name)
     shutil.copy(dense / "checkpoint_1_4.pt", tmp_path / "checkpoint1.pt")  # an epoch checkpoint at update 4
-    assert [p.name for p in last_checkpoints(tmp_path, 3)] == ["checkpoint_2_8.pt", "checkpoint_1_6.pt", "checkpoint1.pt"]
+    assert [p.name for p in last_checkpoints(tmp_path, 3)] == [
+        "checkpoint_2_8.pt",
+        "checkpoint_1_6.pt",
+        "checkpoint1.pt",
+    ]

@@ -1,5 +1,6 @@
 """--task lottery_language_modeling and --arch lottery_lstm_wikitext2 under the real fairseq-train and
 fairseq-eval-lm, through a 2-level IMP run (kept checkpoints) shared by the tests of this module."""
+
 import csv
 import json
 import random
@@ -14,8 +15,8 @@ from torch import nn
 import shared_mask as sm
 from fairseq_lth.driver import imp
 from fairseq_lth.driver.evaluate_lm import LMEvalConfig
-from fairseq_lth.driver.imp import FairseqTrainer
 from fairseq_lth.driver.processes import PLUGIN_DIR
+from fairseq_lth.driver.trainer import FairseqTrainer
 from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import fairseq, optimizer_moments
@@ -25,10 +26,33 @@ EPOCHS = 3
 # A 2-layer, 16-dim LSTM on 16-token blocks, 6 blocks a batch: 10 updates per epoch on the text below
 # (110 lines of 7 words and an end of sentence: 880 tokens, 55 blocks).
 LM_ARGS = [
-    "--arch", "lottery_lstm_wikitext2", "--decoder-embed-dim", "16", "--decoder-hidden-size", "16",
-    "--tokens-per-sample", "16", "--batch-size", "6", "--required-batch-size-multiple", "1",
-    "--optimizer", "adam", "--adam-betas", "(0.9, 0.999)", "--adam-eps", "1e-3", "--lr", "1e-2",
-    "--max-epoch", str(EPOCHS), "--cpu", "--num-workers", "0", "--log-interval", "1",
+    "--arch",
+    "lottery_lstm_wikitext2",
+    "--decoder-embed-dim",
+    "16",
+    "--decoder-hidden-size",
+    "16",
+    "--tokens-per-sample",
+    "16",
+    "--batch-size",
+    "6",
+    "--required-batch-size-multiple",
+    "1",
+    "--optimizer",
+    "adam",
+    "--adam-betas",
+    "(0.9, 0.999)",
+    "--adam-eps",
+    "1e-3",
+    "--lr",
+    "1e-2",
+    "--max-epoch",
+    str(EPOCHS),
+    "--cpu",
+    "--num-workers",
+    "0",
+    "--log-interval",
+    "1",
 ]
 UPDATES_PER_EPOCH = 10
 
@@ -38,8 +62,10 @@ def write_text(folder, seed=0):
     rng = random.Random(seed)
     adjs, nouns, verbs = ["big", "red", "old"], ["cat", "dog", "car", "tree", "book"], ["sees", "likes", "buys"]
     for split, n in (("train", 110), ("valid", 12), ("test", 15)):
-        lines = [f"the {rng.choice(adjs)} {rng.choice(nouns)} {rng.choice(verbs)} the {rng.choice(nouns)} ."
-                 for _ in range(n)]
+        lines = [
+            f"the {rng.choice(adjs)} {rng.choice(nouns)} {rng.choice(verbs)} the {rng.choice(nouns)} ."
+            for _ in range(n)
+        ]
         (folder / f"{split}.txt").write_text("".join(line + "\n" for line in lines))
 
 
@@ -48,14 +74,46 @@ def lm_data(tmp_path_factory):
     raw = tmp_path_factory.mktemp("lm_raw")
     write_text(raw)
     out = raw / "bin"
-    fairseq("fairseq-preprocess", "--only-source", "--trainpref", raw / "train.txt", "--validpref", raw / "valid.txt",
-            "--testpref", raw / "test.txt", "--destdir", out, "--workers", "1")
+    fairseq(
+        "fairseq-preprocess",
+        "--only-source",
+        "--trainpref",
+        raw / "train.txt",
+        "--validpref",
+        raw / "valid.txt",
+        "--testpref",
+        raw / "test.txt",
+        "--destdir",
+        out,
+        "--workers",
+        "1",
+    )
     return out
 
 
 def run_imp(data, out):
-    imp.main(["--data", str(data), "--out", str(out), "--task", TASK, "--levels", "2", "--seeds", "0",
-              "--tickets", "winning", "random_reinit", "--keep-checkpoints", "--cpu", "--no-progress", "--", *LM_ARGS])
+    imp.main(
+        [
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--task",
+            TASK,
+            "--levels",
+            "2",
+            "--seeds",
+            "0",
+            "--tickets",
+            "winning",
+            "random_reinit",
+            "--keep-checkpoints",
+            "--cpu",
+            "--no-progress",
+            "--",
+            *LM_ARGS,
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +130,9 @@ def lm_builder(lm_data):
 
 def setup_task(data, *args):
     """The task as fairseq-train sets it up (parsing included)."""
-    parsed = options.parse_args_and_arch(options.get_training_parser(), [
-        str(data), "--user-dir", PLUGIN_DIR, "--task", TASK, *LM_ARGS, *map(str, args)])
+    parsed = options.parse_args_and_arch(
+        options.get_training_parser(), [str(data), "--user-dir", PLUGIN_DIR, "--task", TASK, *LM_ARGS, *map(str, args)]
+    )
     cfg = convert_namespace_to_omegaconf(parsed)
     return cfg, tasks.setup_task(cfg.task)
 
@@ -91,7 +150,9 @@ def test_the_architecture_is_the_papers_on_a_fused_lstm(lm_data):
     assert sm.prunable(model, "all") == names  # every parameter, biases and embeddings included
     assert {"decoder.embed_tokens.weight", "decoder.lstm.bias_ih_l1", "decoder.output_projection.bias"} <= set(names)
     assert set(names) - set(sm.prunable(model, "no_embeddings")) == {
-        "decoder.embed_tokens.weight", "decoder.output_projection.weight"}
+        "decoder.embed_tokens.weight",
+        "decoder.output_projection.weight",
+    }
 
 
 def test_tied_output_layer_is_one_mask_entry(lm_data):
@@ -120,11 +181,14 @@ def test_incremental_decoding_matches_the_full_forward(lm_builder):
     torch.testing.assert_close(torch.cat(steps, dim=1), full)
 
 
-@pytest.mark.parametrize("lth_args,expected", [
-    ([], "end of epoch 1"),
-    (["--lth-rewind-updates", "5"], "update 5"),
-    (["--lth-rewind-epochs", "2"], "end of epoch 2"),
-])
+@pytest.mark.parametrize(
+    "lth_args,expected",
+    [
+        ([], "end of epoch 1"),
+        (["--lth-rewind-updates", "5"], "update 5"),
+        (["--lth-rewind-epochs", "2"], "end of epoch 2"),
+    ],
+)
 def test_rewind_point_defaults_to_the_end_of_epoch_1(lm_data, lth_args, expected):
     assert str(setup_task(lm_data, *lth_args)[1].lottery.point) == expected
 
@@ -170,8 +234,12 @@ def test_every_ticket_and_level_has_its_test_log_perplexity(lottery, lm_data):
     with open(lottery / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["level"], r["ticket"], r["metric"]) for r in rows] == [
-        ("0", "dense", "test_log_ppl"), ("1", "random_reinit", "test_log_ppl"), ("1", "winning", "test_log_ppl"),
-        ("2", "random_reinit", "test_log_ppl"), ("2", "winning", "test_log_ppl")]
+        ("0", "dense", "test_log_ppl"),
+        ("1", "random_reinit", "test_log_ppl"),
+        ("1", "winning", "test_log_ppl"),
+        ("2", "random_reinit", "test_log_ppl"),
+        ("2", "winning", "test_log_ppl"),
+    ]
     assert [round(float(r["density"]), 3) for r in rows] == [1.0, 0.8, 0.8, 0.64, 0.64]
     assert len({r["value"] for r in rows}) == 5
 
@@ -221,6 +289,7 @@ def test_driver_refuses_translation_data_and_translation_options(tmp_path, lm_da
     with pytest.raises(FileNotFoundError, match="no dict.txt; make one with fairseq-preprocess --only-source"):
         FairseqTrainer(str(tmp_path), LM_ARGS, "all", LMEvalConfig(), task=TASK)
     with pytest.raises(SystemExit):
-        imp.main(["--data", str(lm_data), "--out", str(tmp_path / "run"), "--task", TASK, "--beam", "4",
-                  "--", *LM_ARGS])
+        imp.main(
+            ["--data", str(lm_data), "--out", str(tmp_path / "run"), "--task", TASK, "--beam", "4", "--", *LM_ARGS]
+        )
     assert not (tmp_path / "run").exists()

@@ -1,6 +1,7 @@
 """Learning-rate rewinding and ticket transfer with real fairseq-train runs: an lr_rewind ticket replays
 the schedule from the rewind point on the pruned trained weights, and a translation ticket transfers
 to a pair with another vocabulary through fairseq-lth-imp."""
+
 import json
 import re
 import shutil
@@ -32,7 +33,9 @@ def test_lr_rewinding_replays_the_schedule_from_the_rewind_point_on_the_trained_
     assert all(torch.equal(state["model"][n], t) for n, t in trained["model"].items())
     assert state["optimizer_history"][-1]["num_updates"] == REWIND and not state["last_optimizer_state"]["state"]
 
-    log = train(data, tmp_path / "run", "--continue-once", start, "--lth-mask", mask, "--lth-ticket", "lr_rewind").stdout
+    log = train(
+        data, tmp_path / "run", "--continue-once", start, "--lth-mask", mask, "--lth-ticket", "lr_rewind"
+    ).stdout
     rates = learning_rates(log)
     assert min(rates) == REWIND + 1  # resumed at the rewind point, not at update 0
     assert rates[REWIND + 1] == pytest.approx((REWIND + 1) * PEAK_LR / WARMUP)  # the schedule's value there
@@ -42,8 +45,19 @@ def test_lr_rewinding_replays_the_schedule_from_the_rewind_point_on_the_trained_
 
 def test_the_driver_starts_lr_rewind_units_from_that_checkpoint(builder, dense, mask, tmp_path):
     unit_dir = tmp_path / "level_01" / "lr_rewind"
-    unit = sm.Unit(0, 1, "lr_rewind", sm.Mask.load(mask), unit_dir, tmp_path / "init.pt", dense / "rewind.pt",
-                   unit_dir / "final.pt", ticket_seed=1, source_path=dense / "checkpoint_last.pt", mask_path=mask)
+    unit = sm.Unit(
+        0,
+        1,
+        "lr_rewind",
+        sm.Mask.load(mask),
+        unit_dir,
+        tmp_path / "init.pt",
+        dense / "rewind.pt",
+        unit_dir / "final.pt",
+        ticket_seed=1,
+        source_path=dense / "checkpoint_last.pt",
+        mask_path=mask,
+    )
     cmd = builder.train_command(unit)
     assert cmd[cmd.index("--continue-once") + 1] == str(unit.files.lr_rewind_start)
     assert unit.files.lr_rewind_start == unit_dir / "lr_rewind_start.pt" and unit.files.lr_rewind_start.is_file()
@@ -58,13 +72,49 @@ def test_a_ticket_transfers_to_a_pair_with_another_vocabulary(dense, mask, tmp_p
     raw = tmp_path / "raw"
     raw.mkdir()
     write_corpus(raw, seed=1, vocabulary=60)
-    fairseq("fairseq-preprocess", "--source-lang", "src", "--target-lang", "tgt", "--joined-dictionary",
-            "--trainpref", raw / "train", "--validpref", raw / "valid", "--testpref", raw / "test",
-            "--destdir", raw / "bin", "--workers", "1")
+    fairseq(
+        "fairseq-preprocess",
+        "--source-lang",
+        "src",
+        "--target-lang",
+        "tgt",
+        "--joined-dictionary",
+        "--trainpref",
+        raw / "train",
+        "--validpref",
+        raw / "valid",
+        "--testpref",
+        raw / "test",
+        "--destdir",
+        raw / "bin",
+        "--workers",
+        "1",
+    )
     target = tmp_path / "target"
-    imp.main(["--data", str(raw / "bin"), "--out", str(target), "--seeds", "0", "--levels", "0", "--rewind",
-              f"{REWIND}it", "--transfer-from", str(source / "seed_0" / "level_01"), "--average-last", "1",
-              "--beam", "1", "--cpu", "--no-progress", "--", *MODEL_ARGS])
+    imp.main(
+        [
+            "--data",
+            str(raw / "bin"),
+            "--out",
+            str(target),
+            "--seeds",
+            "0",
+            "--levels",
+            "0",
+            "--rewind",
+            f"{REWIND}it",
+            "--transfer-from",
+            str(source / "seed_0" / "level_01"),
+            "--average-last",
+            "1",
+            "--beam",
+            "1",
+            "--cpu",
+            "--no-progress",
+            "--",
+            *MODEL_ARGS,
+        ]
+    )
 
     record = json.loads((target / "transfer.json").read_text())
     assert record["levels"] == [1] and sorted(record["own_initialization"]) == EMBEDDINGS

@@ -5,6 +5,7 @@ updates and copies back into the model. Its flattening assumes a CUDA device; he
 faked so the same code runs on the CPU with fp32 "model" weights (the logic does not depend on the
 dtype). The --fp16 path on a GPU is not exercised by this suite.
 """
+
 import pytest
 import torch
 from fairseq import optim, options
@@ -31,12 +32,15 @@ def build_optimizer(kind, cfg, params):
     return FP16Optimizer.build_optimizer(cfg, params)
 
 
-@pytest.mark.parametrize("kind,extra", [
-    ("fp32", []),
-    ("fp16_flat", ["--fp16"]),
-    ("fp16_no_flatten", ["--fp16", "--fp16-no-flatten-grads"]),
-    ("memory_efficient_fp16", ["--memory-efficient-fp16"]),
-])
+@pytest.mark.parametrize(
+    "kind,extra",
+    [
+        ("fp32", []),
+        ("fp16_flat", ["--fp16"]),
+        ("fp16_no_flatten", ["--fp16", "--fp16-no-flatten-grads"]),
+        ("memory_efficient_fp16", ["--memory-efficient-fp16"]),
+    ],
+)
 def test_pruned_entries_stay_zero_in_weights_moments_and_master_copy(data, builder, monkeypatch, kind, extra):
     monkeypatch.setattr(torch.cuda, "current_device", lambda: None)  # FP16Optimizer's flat copy, on the CPU
     cfg = fairseq_cfg(data, *extra)
@@ -68,12 +72,18 @@ def test_pruned_entries_stay_zero_in_weights_moments_and_master_copy(data, build
                     assert not value[~mask[names[id(p)]]].any()
     else:
         flat = torch.cat([m.data.view(-1) for m in (master.values() if isinstance(master, dict) else master)])
-        dead = torch.cat([(~mask[names[id(p)]]).view(-1) if names[id(p)] in mask else torch.zeros(p.numel(), dtype=torch.bool)
-                          for p in params])
+        dead = torch.cat(
+            [
+                (~mask[names[id(p)]]).view(-1) if names[id(p)] in mask else torch.zeros(p.numel(), dtype=torch.bool)
+                for p in params
+            ]
+        )
         assert flat.numel() == dead.numel() and dead.any()
         assert not flat[dead].any()
-        moments = [torch.cat([state[t][k].view(-1) for t in (master.values() if isinstance(master, dict) else master)])
-                   for k in ("exp_avg", "exp_avg_sq")]
+        moments = [
+            torch.cat([state[t][k].view(-1) for t in (master.values() if isinstance(master, dict) else master)])
+            for k in ("exp_avg", "exp_avg_sq")
+        ]
         assert all(not m[dead].any() for m in moments)
 
 

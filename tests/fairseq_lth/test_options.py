@@ -1,20 +1,32 @@
 """Bad plugin options, masks and paths fail at start-up with clear messages (in-process, no training)."""
+
 import pytest
 from fairseq import options, tasks
 from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 
 from fairseq_lth.driver.evaluate import EvalConfig
-from fairseq_lth.driver.imp import FairseqTrainer
 from fairseq_lth.driver.processes import PLUGIN_DIR
+from fairseq_lth.driver.trainer import FairseqTrainer
 
 from .conftest import MODEL_ARGS
 
 
 def setup(data, save_dir, *lth_args):
     """What fairseq-train does first: parse, set up the task."""
-    args = options.parse_args_and_arch(options.get_training_parser(), [
-        str(data), "--user-dir", PLUGIN_DIR, "--task", "lottery_translation", *MODEL_ARGS,
-        "--save-dir", str(save_dir), *map(str, lth_args)])
+    args = options.parse_args_and_arch(
+        options.get_training_parser(),
+        [
+            str(data),
+            "--user-dir",
+            PLUGIN_DIR,
+            "--task",
+            "lottery_translation",
+            *MODEL_ARGS,
+            "--save-dir",
+            str(save_dir),
+            *map(str, lth_args),
+        ],
+    )
     cfg = convert_namespace_to_omegaconf(args)
     return cfg, tasks.setup_task(cfg.task)
 
@@ -32,16 +44,22 @@ def rewind(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("lth_args,error,message", [
-    (["--lth-mask", "{tmp}/missing.safetensors"], FileNotFoundError, "mask file not found"),
-    (["--lth-mask", "{tmp}/rewind.pt"], ValueError, "not a valid mask file"),
-    (["--lth-mask", "{mask}", "--lth-scope", "no_embeddings"], ValueError, "another --lth-scope"),
-    (["--lth-ticket", "random_mask"], ValueError, "needs the level's mask"),
-    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "3"], ValueError, "--save-interval-updates"),
-    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-epochs", "1", "--save-interval", "2"], ValueError,
-     "--save-interval 2"),
-    (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "0"], ValueError, "nothing to capture"),
-])
+@pytest.mark.parametrize(
+    "lth_args,error,message",
+    [
+        (["--lth-mask", "{tmp}/missing.safetensors"], FileNotFoundError, "mask file not found"),
+        (["--lth-mask", "{tmp}/rewind.pt"], ValueError, "not a valid mask file"),
+        (["--lth-mask", "{mask}", "--lth-scope", "no_embeddings"], ValueError, "another --lth-scope"),
+        (["--lth-ticket", "random_mask"], ValueError, "needs the level's mask"),
+        (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "3"], ValueError, "--save-interval-updates"),
+        (
+            ["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-epochs", "1", "--save-interval", "2"],
+            ValueError,
+            "--save-interval 2",
+        ),
+        (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "0"], ValueError, "nothing to capture"),
+    ],
+)
 def test_bad_options_fail_before_training(data, tmp_path, mask, rewind, lth_args, error, message):
     lth_args = [a.format(tmp=tmp_path, mask=mask) for a in lth_args]
     with pytest.raises(error, match=message):
@@ -75,4 +93,3 @@ def test_driver_refuses_options_it_sets_and_non_data_folders(data, tmp_path):
         FairseqTrainer(str(data), [*MODEL_ARGS, "--save-dir", "x"], "all", EvalConfig())
     with pytest.raises(FileNotFoundError, match="not a binarized fairseq data directory"):
         FairseqTrainer(str(tmp_path), MODEL_ARGS, "all", EvalConfig())
-

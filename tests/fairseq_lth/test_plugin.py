@@ -1,4 +1,5 @@
 """The --user-dir plugin under the real fairseq-train, fairseq-generate and fairseq-validate."""
+
 import shutil
 import subprocess
 import sys
@@ -69,8 +70,19 @@ def test_resume_inside_a_level_keeps_the_mask(data, tickets, mask, tmp_path):
     save_dir = tmp_path / "run"
     shutil.copytree(tickets["random_reinit"], save_dir)
     before = load_checkpoint(save_dir / "checkpoint_last.pt")["model"]
-    log = train(data, save_dir, *TINY_LR, "--max-update", MAX_UPDATE + 2, "--lth-mask", mask,
-                "--lth-ticket", "random_reinit", "--lth-ticket-seed", TICKET_SEED).stdout
+    log = train(
+        data,
+        save_dir,
+        *TINY_LR,
+        "--max-update",
+        MAX_UPDATE + 2,
+        "--lth-mask",
+        mask,
+        "--lth-ticket",
+        "random_reinit",
+        "--lth-ticket-seed",
+        TICKET_SEED,
+    ).stdout
     assert "resuming" in log and f"@ {MAX_UPDATE} updates" in log
     after = load_checkpoint(save_dir / "checkpoint_last.pt")
     assert after["optimizer_history"][-1]["num_updates"] == MAX_UPDATE + 2
@@ -82,8 +94,15 @@ def test_resume_inside_a_level_keeps_the_mask(data, tickets, mask, tmp_path):
 def test_mask_for_another_model_fails_at_start_up(data, dense, tmp_path):
     other = sm.Mask({"encoder.embed_tokens.weight": torch.ones(5, 32, dtype=torch.bool)})
     other.save(tmp_path / "other.safetensors")
-    result = train(data, tmp_path / "run", "--continue-once", dense / "rewind.pt",
-                   "--lth-mask", tmp_path / "other.safetensors", check=False)
+    result = train(
+        data,
+        tmp_path / "run",
+        "--continue-once",
+        dense / "rewind.pt",
+        "--lth-mask",
+        tmp_path / "other.safetensors",
+        check=False,
+    )
     assert result.returncode != 0
     assert "a mask for another model?" in result.stderr
     assert "begin training" not in result.stdout
@@ -91,12 +110,39 @@ def test_mask_for_another_model_fails_at_start_up(data, dense, tmp_path):
 
 def test_generate_and_validate_load_plugin_checkpoints_under_torch_weights_only(data, tickets):
     checkpoint = tickets["winning"] / "checkpoint_last.pt"
-    generated = fairseq("fairseq-generate", data, "--user-dir", PLUGIN_DIR, "--path", checkpoint, "--cpu",
-                        "--beam", "2", "--max-tokens", "1000", "--required-batch-size-multiple", "1",
-                        "--gen-subset", "test").stdout
+    generated = fairseq(
+        "fairseq-generate",
+        data,
+        "--user-dir",
+        PLUGIN_DIR,
+        "--path",
+        checkpoint,
+        "--cpu",
+        "--beam",
+        "2",
+        "--max-tokens",
+        "1000",
+        "--required-batch-size-multiple",
+        "1",
+        "--gen-subset",
+        "test",
+    ).stdout
     assert sum(line.startswith("H-") for line in generated.splitlines()) == 30
-    validated = fairseq("fairseq-validate", data, "--user-dir", PLUGIN_DIR, "--path", checkpoint, "--cpu",
-                        "--task", "translation", "--valid-subset", "valid", "--max-tokens", "1000").stdout
+    validated = fairseq(
+        "fairseq-validate",
+        data,
+        "--user-dir",
+        PLUGIN_DIR,
+        "--path",
+        checkpoint,
+        "--cpu",
+        "--task",
+        "translation",
+        "--valid-subset",
+        "valid",
+        "--max-tokens",
+        "1000",
+    ).stdout
     assert "valid on 'valid' subset" in validated
     # Without the plugin, torch's weights-only default refuses fairseq's checkpoint.
     load = f"import torch; torch.load({str(checkpoint)!r}, map_location='cpu')"

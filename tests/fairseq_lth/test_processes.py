@@ -1,5 +1,6 @@
 """fairseq programs as children the driver owns: live logs, one-line failures, death with the driver, the
 unit lock, and the progress bar read from fairseq-train's log lines."""
+
 import os
 import signal
 import subprocess
@@ -47,8 +48,10 @@ def wait_for(condition, seconds: float = 10.0) -> bool:
 
 def test_output_reaches_the_log_line_by_line_while_the_program_runs(tmp_path):
     log, go = tmp_path / "train.log", tmp_path / "go"
-    code = f"import os, sys, time\nprint('first')\nprint('to stderr', file=sys.stderr)\n" \
-           f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\nprint('last')"
+    code = (
+        f"import os, sys, time\nprint('first')\nprint('to stderr', file=sys.stderr)\n"
+        f"while not os.path.exists({str(go)!r}): time.sleep(0.01)\nprint('last')"
+    )
     lines = []
     runner = threading.Thread(target=run_logged, args=("prog", python(code), log, lines.append))
     runner.start()

@@ -1,5 +1,6 @@
 """A fairseq lottery killed with SIGKILL at any moment and rerun ends exactly as an uninterrupted run:
 same final weights, rewind point, masks and scores; no fairseq program outlives the killed driver."""
+
 import json
 import subprocess
 import time
@@ -18,9 +19,30 @@ UNITS = ("level_00/dense", "level_01/winning")
 
 
 def command(data, out) -> list[str]:
-    return ["--data", str(data), "--out", str(out), "--levels", "1", "--seeds", "0", "--tickets", "winning",
-            "--rewind", "4it", "--average-last", "2", "--beam", "2", "--cpu", "--no-progress",
-            "--", *MODEL_ARGS, "--max-update", str(MAX_UPDATE)]
+    return [
+        "--data",
+        str(data),
+        "--out",
+        str(out),
+        "--levels",
+        "1",
+        "--seeds",
+        "0",
+        "--tickets",
+        "winning",
+        "--rewind",
+        "4it",
+        "--average-last",
+        "2",
+        "--beam",
+        "2",
+        "--cpu",
+        "--no-progress",
+        "--",
+        *MODEL_ARGS,
+        "--max-update",
+        str(MAX_UPDATE),
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -86,10 +108,13 @@ def assert_same_run(out: Path, reference: Path) -> None:
 
 def test_killed_during_training_resumes_exactly_and_leaves_no_child(data, uninterrupted, tmp_path):
     out = tmp_path / "run"
-    kill_when(data, out,
-              "seed_0/level_00/dense/checkpoints/checkpoint_1_2.pt",  # before the rewind point is captured
-              "seed_0/level_00/dense/checkpoints/checkpoint_2_10.pt",  # in the second epoch
-              "seed_0/level_01/winning/checkpoints/checkpoint_1_6.pt")  # a ticket
+    kill_when(
+        data,
+        out,
+        "seed_0/level_00/dense/checkpoints/checkpoint_1_2.pt",  # before the rewind point is captured
+        "seed_0/level_00/dense/checkpoints/checkpoint_2_10.pt",  # in the second epoch
+        "seed_0/level_01/winning/checkpoints/checkpoint_1_6.pt",
+    )  # a ticket
     imp.main(command(data, out))
     assert_same_run(out, uninterrupted)
     log = (out / "seed_0/level_00/dense/train.log").read_text()
@@ -98,10 +123,13 @@ def test_killed_during_training_resumes_exactly_and_leaves_no_child(data, uninte
 
 def test_killed_after_training_or_while_scoring_never_trains_again(data, uninterrupted, tmp_path):
     out = tmp_path / "run"
-    kill_when(data, out,
-              "seed_0/level_00/dense/final.pt",  # between training and scoring
-              "seed_0/level_00/dense/averaged.pt",  # while scoring
-              "seed_0/level_01/winning/final.pt")
+    kill_when(
+        data,
+        out,
+        "seed_0/level_00/dense/final.pt",  # between training and scoring
+        "seed_0/level_00/dense/averaged.pt",  # while scoring
+        "seed_0/level_01/winning/final.pt",
+    )
     winning = out / "seed_0/level_01/winning"
     assert (winning / "checkpoints").is_dir() and not (winning / "metrics.json").exists()
     # As if killed after fairseq-train ended and before final.pt was written: fairseq-train resumed at

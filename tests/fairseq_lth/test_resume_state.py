@@ -1,5 +1,6 @@
 """What a resumed fairseq-train needs beyond fairseq's checkpoint: the uninterrupted run's batches, the
 loss scaler's counters, an intact checkpoint_last.pt."""
+
 import shutil
 
 from fairseq.optim.dynamic_loss_scaler import DynamicLossScaler
@@ -15,8 +16,15 @@ def train_batches(data, epoch, state=None):
     """The batches (sentence ids) of one epoch, as fairseq-train's trainer asks the task for them."""
     _, task = parse_train_args(str(data), "lottery_translation", "all", MODEL_ARGS)
     task.load_dataset("train", epoch=epoch)
-    iterator = task.get_batch_iterator(dataset=task.dataset("train"), max_tokens=500, seed=1, epoch=epoch,
-                                       num_workers=0, max_positions=(1024, 1024), required_batch_size_multiple=8)
+    iterator = task.get_batch_iterator(
+        dataset=task.dataset("train"),
+        max_tokens=500,
+        seed=1,
+        epoch=epoch,
+        num_workers=0,
+        max_positions=(1024, 1024),
+        required_batch_size_multiple=8,
+    )
     if state is not None:
         iterator.load_state_dict(state)
     return lambda: [batch["id"].tolist() for batch in iterator.next_epoch_itr(shuffle=True)]
@@ -26,8 +34,9 @@ def test_a_run_resumed_in_epoch_2_trains_on_the_uninterrupted_runs_batches(data)
     next_epoch = train_batches(data, epoch=1)
     first = next_epoch()
     second = next_epoch()
-    resumed = train_batches(data, epoch=2, state={"version": 2, "epoch": 2, "iterations_in_epoch": 1,
-                                                  "shuffle": True})()
+    resumed = train_batches(
+        data, epoch=2, state={"version": 2, "epoch": 2, "iterations_in_epoch": 1, "shuffle": True}
+    )()
     assert resumed == second[1:]
     assert second != first and sorted(map(sorted, second)) == sorted(map(sorted, first))  # reshuffled
 

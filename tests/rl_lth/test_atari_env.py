@@ -1,13 +1,15 @@
 """envpool's Atari semantics this trainer relies on, and the trajectory collector, on real Breakout."""
+
 from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from rl_lth.algorithms.elf import TrajectoryCollector, elf_loss
+from rl_lth.algorithms.elf import elf_loss
 from rl_lth.atari.envs import game_over, is_atari, make_atari_env
 from rl_lth.atari.network import build_network
+from rl_lth.atari.trajectories import TrajectoryCollector
 from rl_lth.presets import ATARI, preset
 from rl_lth.scores import GameScores
 from rl_lth.trainer import torch_threads
@@ -79,8 +81,11 @@ def test_collected_trajectories_mark_reset_steps_and_keep_behaviour_probabilitie
     B, T = real.actions.shape
     with torch.no_grad():
         logits, values = behaviour(real.obs.flatten(0, 1))
-    loss_settings = dict(gamma=0.99, entropy_coef=0.01, value_coef=1.0, ratio_clamp=1.5, reward_clip=1.0,
-                         advantage_clip=1.0)
-    losses = [elf_loss(logits.view(B, T + 1, -1), values.view(B, T + 1), replace(real, rewards=rewards),
-                       **loss_settings)[0] for rewards in (real.rewards * 100, real.rewards.clamp(-1, 1))]
+    loss_settings = dict(
+        gamma=0.99, entropy_coef=0.01, value_coef=1.0, ratio_clamp=1.5, reward_clip=1.0, advantage_clip=1.0
+    )
+    losses = [
+        elf_loss(logits.view(B, T + 1, -1), values.view(B, T + 1), replace(real, rewards=rewards), **loss_settings)[0]
+        for rewards in (real.rewards * 100, real.rewards.clamp(-1, 1))
+    ]
     assert torch.equal(*losses)

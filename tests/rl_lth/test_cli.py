@@ -1,13 +1,14 @@
 """`rl-lth run` and `rl-lth demo` on tiny budgets (CartPole and Breakout): the run folder, resume,
 error messages, and options generated from the algorithms' config dataclasses."""
+
 import csv
 import json
 import sys
 import textwrap
 
 import pytest
-import shared_mask as sm
 
+import shared_mask as sm
 from rl_lth import demo
 from rl_lth.algorithms import ALGORITHMS
 from rl_lth.cli import algorithm_named, main, parse_args, trainer_from_args
@@ -35,7 +36,9 @@ def test_run_writes_the_run_folder_and_resumes(tmp_path, capsys):
     assert json.loads((out / "config.json").read_text())["trainer"]["experiment"] == "CartPole-v0"
     for seed in (0, 1):
         assert (out / f"seed_{seed}" / "rewind.safetensors").exists()
-        assert sm.Mask.load(out / f"seed_{seed}" / "level_02" / "mask.safetensors").density() == pytest.approx(0.64, abs=1e-3)
+        assert sm.Mask.load(out / f"seed_{seed}" / "level_02" / "mask.safetensors").density() == pytest.approx(
+            0.64, abs=1e-3
+        )
 
     # an interrupted unit is redone; finished ones are skipped and the masks are unchanged
     redo = out / "seed_1" / "level_02" / "winning"
@@ -60,15 +63,18 @@ def test_rewind_zero_and_one_shot(tmp_path):
     assert {round(float(r["density"]), 3) for r in rows} == {1.0, 0.8, 0.64}
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--env", "Pendulum-v9"], "unknown env id 'Pendulum-v9'"),
-    (["--env", "CartPole-v0", "--rate", "1.2"], "pruning rate must be in (0, 1)"),
-    (["--env", "CartPole-v0", "--levels", "-1"], "levels must be a non-negative integer"),
-    (["--env", "CartPole-v0", "--rewind", "3"], "invalid step '3'"),
-    (["--env", "CartPole-v0", "--rewind", "9epochs"], "after the end of training"),
-    (["--env", "CartPole-v0", "--preset", "tiny"], "CartPole-v0 has no preset 'tiny'; choose one of paper"),
-    (["--env", "Breakout-v5", "--algo", "a2c"], "unknown env id 'Breakout-v5'"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--env", "Pendulum-v9"], "unknown env id 'Pendulum-v9'"),
+        (["--env", "CartPole-v0", "--rate", "1.2"], "pruning rate must be in (0, 1)"),
+        (["--env", "CartPole-v0", "--levels", "-1"], "levels must be a non-negative integer"),
+        (["--env", "CartPole-v0", "--rewind", "3"], "invalid step '3'"),
+        (["--env", "CartPole-v0", "--rewind", "9epochs"], "after the end of training"),
+        (["--env", "CartPole-v0", "--preset", "tiny"], "CartPole-v0 has no preset 'tiny'; choose one of paper"),
+        (["--env", "Breakout-v5", "--algo", "a2c"], "unknown env id 'Breakout-v5'"),
+    ],
+)
 def test_bad_arguments_are_clear_errors(tmp_path, capsys, args, message):
     with pytest.raises(SystemExit) as exit_info:
         main(["run", "--out", str(tmp_path / "run"), *args, *TINY])
@@ -82,8 +88,9 @@ def test_a_folder_with_another_configuration_is_refused(tmp_path, capsys):
     out = tmp_path / "run"
     main(["run", "--env", "CartPole-v0", "--out", str(out), "--levels", "0", "--seeds", "0", *TINY])
     with pytest.raises(SystemExit) as exit_info:
-        main(["run", "--env", "CartPole-v0", "--out", str(out), "--levels", "0", "--seeds", "0", *TINY,
-              "--lr", "0.001"])
+        main(
+            ["run", "--env", "CartPole-v0", "--out", str(out), "--levels", "0", "--seeds", "0", *TINY, "--lr", "0.001"]
+        )
     assert exit_info.value.code == 2
     assert "different configuration" in capsys.readouterr().err
 
@@ -100,9 +107,30 @@ def test_demo_prints_a_table_and_draws_a_figure(tmp_path, capsys, monkeypatch):
 
 def test_atari_runs_a_lottery_with_the_elf_trainer_and_resumes(tmp_path, capsys):
     out = tmp_path / "run"
-    argv = ["run", "--env", "Breakout-v5", "--out", str(out), "--preset", "tiny", "--levels", "1", "--seeds", "0",
-            "--rewind", "10batches", "--epochs", "2", "--batches-per-epoch", "30", "--num-envs", "4",
-            "--batch-size", "2", "--no-progress"]
+    argv = [
+        "run",
+        "--env",
+        "Breakout-v5",
+        "--out",
+        str(out),
+        "--preset",
+        "tiny",
+        "--levels",
+        "1",
+        "--seeds",
+        "0",
+        "--rewind",
+        "10batches",
+        "--epochs",
+        "2",
+        "--batches-per-epoch",
+        "30",
+        "--num-envs",
+        "4",
+        "--batch-size",
+        "2",
+        "--no-progress",
+    ]
     assert algorithm_named(argv) == "elf" and algorithm_named(["run", "--env", "CartPole-v1", "--algo", "elf"]) == "elf"
     assert algorithm_named(["run", "--env", "Breakout-v5", "--algo", "a2c"]) == "a2c"
     assert algorithm_named(["demo"]) == "a2c"
@@ -129,8 +157,9 @@ def test_atari_runs_a_lottery_with_the_elf_trainer_and_resumes(tmp_path, capsys)
 
 
 def test_unset_options_keep_the_presets_values_and_booleans_are_flags():
-    args = parse_args(["run", "--env", "Breakout-v5", "--out", "x", "--preset", "tiny", "--hidden", "16",
-                       "--no-progress"])
+    args = parse_args(
+        ["run", "--env", "Breakout-v5", "--out", "x", "--preset", "tiny", "--hidden", "16", "--no-progress"]
+    )
     trainer = trainer_from_args(args)
     assert trainer.algorithm.config.hidden == 16 and trainer.algorithm.config.num_envs == 8
     assert trainer.budget.batches_per_epoch == 100 and trainer.runtime.progress is False
@@ -140,7 +169,8 @@ def test_unset_options_keep_the_presets_values_and_booleans_are_flags():
 
 
 def test_a_registered_algorithm_gets_its_options_with_no_other_edit(tmp_path, monkeypatch):
-    (tmp_path / "annealed_a2c.py").write_text(textwrap.dedent('''
+    (tmp_path / "annealed_a2c.py").write_text(
+        textwrap.dedent("""
         from dataclasses import dataclass, field
 
         from rl_lth.algorithms import register
@@ -156,7 +186,8 @@ def test_a_registered_algorithm_gets_its_options_with_no_other_edit(tmp_path, mo
         class Annealed(A2C):
             name = "annealed_a2c"
             Config = AnnealedConfig
-    '''))
+    """)
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     argv = ["run", "--extensions", "annealed_a2c", "--algo", "annealed_a2c", "--env", "CartPole-v0", "--out", "x"]
     try:

@@ -1,5 +1,6 @@
 """Sparse export of RL tickets: classic-control and Atari networks round-trip through the file and lth-export,
 the sparse models act like the dense masked ones, and bad units are refused."""
+
 import json
 
 import pytest
@@ -8,19 +9,35 @@ from safetensors.torch import load_file, save_file
 
 import shared_mask as sm
 import shared_mask.export as sx
-from shared_mask.export import cli
 from rl_lth import cli as rl_lth_cli
 from rl_lth.atari.network import build_network
 from rl_lth.export import EXPORTER
 from rl_lth.network import ActorCritic
+from shared_mask.export import cli
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*precision lowered by casting")
 
-A2C_CONFIG = {"experiment": "CartPole-v0", "metric": "ticket_reward", "algo": "a2c", "epochs": 1,
-              "batches_per_epoch": 5, "last_episodes": 1, "width": 128, "num_envs": 32, "steps_per_env": 4}
-ELF_CONFIG = {"experiment": "Breakout-v5", "metric": "ticket_reward", "algo": "elf", "epochs": 1,
-              "batches_per_epoch": 5, "last_episodes": 1, "elf": {"batch_size": 4, "channels": 8, "hidden": 32},
-              "preprocessing": {"img_height": 84, "img_width": 84, "stack_num": 4}}
+A2C_CONFIG = {
+    "experiment": "CartPole-v0",
+    "metric": "ticket_reward",
+    "algo": "a2c",
+    "epochs": 1,
+    "batches_per_epoch": 5,
+    "last_episodes": 1,
+    "width": 128,
+    "num_envs": 32,
+    "steps_per_env": 4,
+}
+ELF_CONFIG = {
+    "experiment": "Breakout-v5",
+    "metric": "ticket_reward",
+    "algo": "elf",
+    "epochs": 1,
+    "batches_per_epoch": 5,
+    "last_episodes": 1,
+    "elf": {"batch_size": 4, "channels": 8, "hidden": 32},
+    "preprocessing": {"img_height": 84, "img_width": 84, "stack_num": 4},
+}
 
 
 def write_unit(run, trainer_config, model, density):
@@ -32,8 +49,18 @@ def write_unit(run, trainer_config, model, density):
     (run / "config.json").write_text(json.dumps({"lottery": {"levels": 1, "rate": 0.2}, "trainer": trainer_config}))
     mask.save(unit.parent / "mask.safetensors")
     save_file({k: v.contiguous() for k, v in model.state_dict().items()}, str(unit / "final.safetensors"))
-    (unit / "metrics.json").write_text(json.dumps({"seed": 0, "level": 1, "ticket": "winning", "density": density,
-                                                   "fraction_pruned": 1 - density, "metrics": {"ticket_reward": 20.0}}))
+    (unit / "metrics.json").write_text(
+        json.dumps(
+            {
+                "seed": 0,
+                "level": 1,
+                "ticket": "winning",
+                "density": density,
+                "fraction_pruned": 1 - density,
+                "metrics": {"ticket_reward": 20.0},
+            }
+        )
+    )
     return unit, model.eval()
 
 
@@ -61,9 +88,33 @@ def test_classic_ticket_round_trip_acts_like_the_dense_masked_network(classic, t
 
 
 def test_units_of_a_real_cartpole_lottery_export_and_act_like_their_final_weights(tmp_path):
-    rl_lth_cli.main(["run", "--env", "CartPole-v0", "--out", str(tmp_path / "run"), "--levels", "1", "--seeds", "0",
-                     "--tickets", "winning", "random_mask", "--epochs", "1", "--batches-per-epoch", "5",
-                     "--last-episodes", "1", "--width", "16", "--rewind", "0", "--no-progress"])
+    rl_lth_cli.main(
+        [
+            "run",
+            "--env",
+            "CartPole-v0",
+            "--out",
+            str(tmp_path / "run"),
+            "--levels",
+            "1",
+            "--seeds",
+            "0",
+            "--tickets",
+            "winning",
+            "random_mask",
+            "--epochs",
+            "1",
+            "--batches-per-epoch",
+            "5",
+            "--last-episodes",
+            "1",
+            "--width",
+            "16",
+            "--rewind",
+            "0",
+            "--no-progress",
+        ]
+    )
     obs = torch.randn(32, 4)
     for level, ticket in (("00", "dense"), ("01", "winning"), ("01", "random_mask")):
         unit = tmp_path / "run" / "seed_0" / f"level_{level}" / ticket
@@ -124,8 +175,14 @@ def test_weights_that_do_not_fit_the_network_are_refused(classic, tmp_path):
     tensors = load_file(str(unit / "final.safetensors"))
     del tensors["value.bias"]
     with pytest.raises(ValueError, match="does not fit the actor_critic network"):
-        EXPORTER.load(sx.SparseTicket(tensors, None, {"model": EXPORTER.weights(sx.FinishedUnit.open(unit))[1],
-                                                      "run": {"trainer": A2C_CONFIG}}, {}))
+        EXPORTER.load(
+            sx.SparseTicket(
+                tensors,
+                None,
+                {"model": EXPORTER.weights(sx.FinishedUnit.open(unit))[1], "run": {"trainer": A2C_CONFIG}},
+                {},
+            )
+        )
 
 
 def test_a_corrupt_export_is_refused(classic, tmp_path):

@@ -1,4 +1,5 @@
 """n-step returns on hand-made rollouts: bootstrapping, terminations, truncations and reset steps."""
+
 import torch
 
 from rl_lth.returns import n_step_returns
@@ -7,8 +8,9 @@ from rl_lth.returns import n_step_returns
 def _returns(rewards, terminated, truncated, values, gamma):
     """One environment, time first: the lists become [T, 1] columns."""
     column = lambda x, dtype=None: torch.tensor(x, dtype=dtype)[:, None]
-    return n_step_returns(column(rewards, torch.float32), column(terminated), column(truncated),
-                          torch.tensor(values), gamma)
+    return n_step_returns(
+        column(rewards, torch.float32), column(terminated), column(truncated), torch.tensor(values), gamma
+    )
 
 
 def test_returns_bootstrap_from_the_critic_at_the_end():
@@ -18,8 +20,9 @@ def test_returns_bootstrap_from_the_critic_at_the_end():
 
 def test_no_return_crosses_a_termination_or_a_reset_step():
     # step 1 terminates; step 2 is envpool's reset step (reward 0); step 3 starts the next episode
-    returns = _returns([1.0, 2.0, 0.0, 4.0], [False, True, False, False], [False] * 4,
-                       [[0.0], [0.0], [99.0], [0.0], [8.0]], gamma=0.5)
+    returns = _returns(
+        [1.0, 2.0, 0.0, 4.0], [False, True, False, False], [False] * 4, [[0.0], [0.0], [99.0], [0.0], [8.0]], gamma=0.5
+    )
     assert returns[1, 0] == 2.0  # nothing after a termination
     assert returns[0, 0] == 1 + 0.5 * 2.0
     assert returns[3, 0] == 4 + 0.5 * 8.0
@@ -27,8 +30,9 @@ def test_no_return_crosses_a_termination_or_a_reset_step():
 
 def test_truncation_bootstraps_from_the_final_observation():
     # step 0 is cut by the time limit: its return uses V(final observation) = values[1]
-    returns = _returns([1.0, 0.0, 3.0], [False, False, False], [True, False, False],
-                       [[0.0], [6.0], [50.0], [2.0]], gamma=0.5)
+    returns = _returns(
+        [1.0, 0.0, 3.0], [False, False, False], [True, False, False], [[0.0], [6.0], [50.0], [2.0]], gamma=0.5
+    )
     assert returns[0, 0] == 1 + 0.5 * 6.0
     assert returns[2, 0] == 3 + 0.5 * 2.0
 

@@ -1,14 +1,15 @@
 """The RL lottery trainer with both algorithms: masks hold through training, the rewind point is
 captured, logs are written, config.json keeps the keys that run folders have."""
+
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import shared_mask as sm
 import torch
 from safetensors.torch import load_file
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+import shared_mask as sm
 from rl_lth.algorithms.a2c import A2CConfig
 from rl_lth.budget import Budget
 from rl_lth.presets import ATARI
@@ -27,8 +28,18 @@ def _unit(trainer, tmp_path: Path, ticket, mask, capture=None):
     if not init.exists():
         trainer.save_weights(trainer.build_model(0), init)
     folder = tmp_path / ticket
-    return sm.Unit(0, 0 if ticket == sm.DENSE else 1, ticket, mask, folder, init, tmp_path / "rewind.safetensors",
-                   folder / "final.safetensors", ticket_seed=7, capture_rewind=capture)
+    return sm.Unit(
+        0,
+        0 if ticket == sm.DENSE else 1,
+        ticket,
+        mask,
+        folder,
+        init,
+        tmp_path / "rewind.safetensors",
+        folder / "final.safetensors",
+        ticket_seed=7,
+        capture_rewind=capture,
+    )
 
 
 def scalars(tb_dir, tag):
@@ -86,14 +97,41 @@ def test_every_parameter_is_prunable_and_configs_name_the_experiment():
 def test_config_json_keeps_the_keys_of_existing_run_folders():
     budget = {"experiment", "metric", "algo", "epochs", "batches_per_epoch", "last_episodes"}
     classic = _trainer().config()
-    assert set(classic) == budget | {"width", "num_envs", "steps_per_env", "reward_scale", "gamma", "entropy_coef",
-                                     "value_coef", "lr", "alpha", "eps"}
+    assert set(classic) == budget | {
+        "width",
+        "num_envs",
+        "steps_per_env",
+        "reward_scale",
+        "gamma",
+        "entropy_coef",
+        "value_coef",
+        "lr",
+        "alpha",
+        "eps",
+    }
     assert classic["algo"] == "a2c" and classic["width"] == 16
     atari = RLTrainer("Breakout-v5", "elf", ATARI["tiny"].budget, ATARI["tiny"].settings).config()
     assert set(atari) == budget | {"elf", "preprocessing"} and atari["algo"] == "elf"
-    assert set(atari["elf"]) == {"num_envs", "batch_size", "unroll", "trajectories", "gamma", "entropy_coef",
-                                 "value_coef", "ratio_clamp", "reward_clip", "advantage_clip", "lr", "beta1", "beta2",
-                                 "adam_eps", "behaviour_refresh", "channels", "hidden", "env_threads"}
+    assert set(atari["elf"]) == {
+        "num_envs",
+        "batch_size",
+        "unroll",
+        "trajectories",
+        "gamma",
+        "entropy_coef",
+        "value_coef",
+        "ratio_clamp",
+        "reward_clip",
+        "advantage_clip",
+        "lr",
+        "beta1",
+        "beta2",
+        "adam_eps",
+        "behaviour_refresh",
+        "channels",
+        "hidden",
+        "env_threads",
+    }
 
 
 def test_settings_must_be_the_algorithms_config():
@@ -104,13 +142,27 @@ def test_settings_must_be_the_algorithms_config():
 def test_a_pruned_atari_ticket_trains_off_policy_with_clamped_ratios_and_stays_sparse(tmp_path):
     # Refreshing the behaviour net only every 10 updates makes the data clearly off-policy.
     tiny = ATARI["tiny"]
-    trainer = RLTrainer("Breakout-v5", "elf", replace(tiny.budget, epochs=1, batches_per_epoch=UPDATES),
-                        replace(tiny.settings, behaviour_refresh=10), Runtime(progress=False))
+    trainer = RLTrainer(
+        "Breakout-v5",
+        "elf",
+        replace(tiny.budget, epochs=1, batches_per_epoch=UPDATES),
+        replace(tiny.settings, behaviour_refresh=10),
+        Runtime(progress=False),
+    )
     model = trainer.build_model(0)
     mask = sm.prune_global(model, sm.Mask.dense(model, sm.prunable(model)), rate=0.5)
     trainer.save_weights(model, tmp_path / "init.safetensors")
-    unit = sm.Unit(0, 1, "winning", mask, tmp_path / "unit", tmp_path / "init.safetensors",
-                   tmp_path / "init.safetensors", tmp_path / "unit" / "final.safetensors", ticket_seed=7)
+    unit = sm.Unit(
+        0,
+        1,
+        "winning",
+        mask,
+        tmp_path / "unit",
+        tmp_path / "init.safetensors",
+        tmp_path / "init.safetensors",
+        tmp_path / "unit" / "final.safetensors",
+        ticket_seed=7,
+    )
 
     metrics = trainer.train(unit)
 

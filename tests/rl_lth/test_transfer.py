@@ -1,4 +1,5 @@
 """A CartPole ticket transferred to Acrobot (other observation and action sizes) through `rl-lth run`."""
+
 import json
 
 import pytest
@@ -14,10 +15,40 @@ RESHAPED = ["trunk.0.weight", "policy.weight", "policy.bias"]  # 4 -> 6 observat
 
 def test_a_cartpole_ticket_trains_on_acrobot(tmp_path):
     source, target = tmp_path / "cartpole", tmp_path / "acrobot"
-    main(["run", "--env", "CartPole-v0", "--out", str(source), *SMALL, "--levels", "2", "--epochs", "2",
-          "--batches-per-epoch", "10"])
-    main(["run", "--env", "Acrobot-v1", "--out", str(target), *SMALL, "--levels", "0", "--epochs", "1",
-          "--batches-per-epoch", "130", "--transfer-from", str(source / "seed_0")])
+    main(
+        [
+            "run",
+            "--env",
+            "CartPole-v0",
+            "--out",
+            str(source),
+            *SMALL,
+            "--levels",
+            "2",
+            "--epochs",
+            "2",
+            "--batches-per-epoch",
+            "10",
+        ]
+    )
+    main(
+        [
+            "run",
+            "--env",
+            "Acrobot-v1",
+            "--out",
+            str(target),
+            *SMALL,
+            "--levels",
+            "0",
+            "--epochs",
+            "1",
+            "--batches-per-epoch",
+            "130",
+            "--transfer-from",
+            str(source / "seed_0"),
+        ]
+    )
 
     record = json.loads((target / "transfer.json").read_text())
     assert record["levels"] == [1, 2]

@@ -1,4 +1,5 @@
 """CartPole lotteries and sweeps whose units train at once on Ray, through `rl-lth`."""
+
 import pytest
 
 import shared_mask as sm
@@ -6,8 +7,26 @@ from rl_lth.cli import main
 from shared_mask.report.cli import main as report
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*precision lowered by casting")
-TINY = ["--epochs", "2", "--batches-per-epoch", "10", "--last-episodes", "10", "--width", "16", "--no-progress",
-        "--levels", "2", "--seeds", "0", "1", "--tickets", "winning", "random_reinit", "random_mask"]
+TINY = [
+    "--epochs",
+    "2",
+    "--batches-per-epoch",
+    "10",
+    "--last-episodes",
+    "10",
+    "--width",
+    "16",
+    "--no-progress",
+    "--levels",
+    "2",
+    "--seeds",
+    "0",
+    "1",
+    "--tickets",
+    "winning",
+    "random_reinit",
+    "random_mask",
+]
 
 
 def test_two_workers_give_the_in_process_masks_and_results(ray_cluster, tmp_path):
@@ -25,8 +44,23 @@ def test_two_workers_give_the_in_process_masks_and_results(ray_cluster, tmp_path
 
 def test_a_sweep_writes_one_run_folder_per_game_that_the_report_reads(ray_cluster, tmp_path, capsys):
     out = tmp_path / "sweep"
-    main(["sweep", "--envs", "CartPole-v0", "CartPole-v1", "--out", str(out), "--workers", "2", *TINY[:8],
-          "--levels", "1", "--seeds", "0"])
+    main(
+        [
+            "sweep",
+            "--envs",
+            "CartPole-v0",
+            "CartPole-v1",
+            "--out",
+            str(out),
+            "--workers",
+            "2",
+            *TINY[:8],
+            "--levels",
+            "1",
+            "--seeds",
+            "0",
+        ]
+    )
     for env in ("CartPole-v0", "CartPole-v1"):
         rows = (out / env / "results.csv").read_text().splitlines()
         assert len(rows) == 1 + 3  # header, dense, winning and random_reinit of level 1

@@ -1,4 +1,5 @@
 """Small models shared by the shared_mask tests."""
+
 import torch
 from torch import nn
 

@@ -1,4 +1,5 @@
 """lth-export's domain-free part: unit folders are checked, unknown runs and bad paths fail in one line."""
+
 import json
 
 import pytest
@@ -17,8 +18,9 @@ def make_unit(root, trainer_config, finished=True):
     sm.Mask({"w": torch.ones(2, 2, dtype=torch.bool)}).save(unit.parent / "mask.safetensors")
     (unit / "final.safetensors").write_bytes(b"")
     if finished:
-        (unit / "metrics.json").write_text(json.dumps({"seed": 0, "level": 1, "ticket": "winning", "density": 0.8,
-                                                       "metrics": {"m": 1.0}}))
+        (unit / "metrics.json").write_text(
+            json.dumps({"seed": 0, "level": 1, "ticket": "winning", "density": 0.8, "metrics": {"m": 1.0}})
+        )
     return unit
 
 
@@ -29,13 +31,16 @@ def test_a_finished_unit_is_opened_with_its_run_config_and_metrics(tmp_path):
     assert unit.summary()["ticket"] == "winning" and unit.summary()["metrics"] == {"m": 1.0}
 
 
-@pytest.mark.parametrize("problem,message", [
-    ("unfinished", "is not a finished unit: no metrics.json"),
-    ("missing", "no such unit folder"),
-    ("level", "is not a lottery unit folder"),
-    ("mask", "the level's mask .* is missing"),
-    ("weights", "has no final weights"),
-])
+@pytest.mark.parametrize(
+    "problem,message",
+    [
+        ("unfinished", "is not a finished unit: no metrics.json"),
+        ("missing", "no such unit folder"),
+        ("level", "is not a lottery unit folder"),
+        ("mask", "the level's mask .* is missing"),
+        ("weights", "has no final weights"),
+    ],
+)
 def test_folders_that_are_not_finished_units_are_refused(tmp_path, problem, message):
     unit = make_unit(tmp_path / "run", {"algo": "x"}, finished=problem != "unfinished")
     path = {"missing": unit / "nope", "level": unit.parent}.get(problem, unit)

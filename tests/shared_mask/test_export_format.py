@@ -1,4 +1,5 @@
 """The sparse ticket file: per-tensor layouts, exact round trips, sizes, and refusal of bad input."""
+
 import json
 
 import pytest
@@ -36,8 +37,12 @@ def test_every_layout_decodes_to_the_same_tensor_and_mask(layout, shape):
 
 
 def test_file_round_trip_keeps_tensors_mask_config_and_dtypes(tmp_path):
-    tensors = {"a.weight": sparse((650, 650), 0.05)[0], "a.bias": torch.randn(650, dtype=torch.float64),
-               "half": sparse((30, 20), 0.3)[0].half(), "count": torch.tensor([3])}
+    tensors = {
+        "a.weight": sparse((650, 650), 0.05)[0],
+        "a.bias": torch.randn(650, dtype=torch.float64),
+        "half": sparse((30, 20), 0.3)[0].half(),
+        "count": torch.tensor([3]),
+    }
     mask = sm.Mask({"a.weight": tensors["a.weight"] != 0, "half": tensors["half"] != 0})
     written = ticket_file.write(tmp_path / "t.safetensors", tensors, mask, {"domain": "x", "model": {"k": [1]}})
     assert written == {"a.weight": "csr", "a.bias": "dense", "half": "bitmask", "count": "dense"}
@@ -90,8 +95,11 @@ def test_arrays_that_contradict_the_header_are_refused(tmp_path):
     arrays = layouts.encode("csr", weight, weight != 0)
     arrays["col"] = arrays["col"].flip(0)  # columns out of order
     header = {"w": {"layout": "csr", "shape": [50, 40], "dtype": "float32"}}
-    save_file({f"w/{k}": v for k, v in arrays.items()}, str(tmp_path / "t.safetensors"),
-              metadata={"format": ticket_file.FORMAT, "tensors": json.dumps(header), "config": "{}", "masked": "[]"})
+    save_file(
+        {f"w/{k}": v for k, v in arrays.items()},
+        str(tmp_path / "t.safetensors"),
+        metadata={"format": ticket_file.FORMAT, "tensors": json.dumps(header), "config": "{}", "masked": "[]"},
+    )
     with pytest.raises(ValueError, match="not strictly increasing"):
         ticket_file.read(tmp_path / "t.safetensors")
 

@@ -1,4 +1,5 @@
 """Sparse inference modules compute what the dense masked modules compute."""
+
 import pytest
 import torch
 from torch import nn

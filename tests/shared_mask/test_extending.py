@@ -3,6 +3,7 @@ registered with shared_mask, and run through the public lottery API (the CLIs: t
 
 Importing this module registers both (``--extensions tests.shared_mask.test_extending`` does the same
 for a command line)."""
+
 import torch
 from safetensors.torch import load_file
 
@@ -45,14 +46,15 @@ def stable_reference(model, mask, count):
     keep[order] = False
     tensors, start = {}, 0
     for name in mask.names():
-        tensors[name] = keep[start:start + mask[name].numel()].reshape(mask[name].shape)
+        tensors[name] = keep[start : start + mask[name].numel()].reshape(mask[name].shape)
         start += mask[name].numel()
     return sm.Mask(tensors)
 
 
 def test_a_registered_kind_and_strategy_run_through_the_lottery(tmp_path):
-    config = sm.LotteryConfig(levels=2, rate=0.2, seeds=[0], tickets=["winning", "reset_shuffled"], rewind="1ep",
-                              pruning="largest_first")
+    config = sm.LotteryConfig(
+        levels=2, rate=0.2, seeds=[0], tickets=["winning", "reset_shuffled"], rewind="1ep", pruning="largest_first"
+    )
     trainer = MLPTrainer()
     run = tmp_path / "run"
     sm.run_lottery(trainer, config, run, progress=False)

@@ -1,4 +1,5 @@
 """The lottery loop end to end with a small supervised trainer (an MLP on synthetic data)."""
+
 import csv
 import json
 
@@ -47,7 +48,7 @@ class MLPTrainer(sm.Trainer):
             for batch in range(BATCHES_PER_EPOCH):
                 if step == rewind_at:
                     self.save_weights(model, unit.rewind_path)
-                x, y = self.x[batch * 32:(batch + 1) * 32], self.y[batch * 32:(batch + 1) * 32]
+                x, y = self.x[batch * 32 : (batch + 1) * 32], self.y[batch * 32 : (batch + 1) * 32]
                 optimizer.zero_grad()
                 torch.nn.functional.cross_entropy(model(x), y).backward()
                 optimizer.step()
@@ -91,7 +92,11 @@ def test_run_folder_layout(finished):
         for level in (1, 2):
             level_dir = seed_dir / f"level_{level:02d}"
             assert sorted(p.name for p in level_dir.iterdir()) == [
-                "mask.safetensors", "random_mask", "random_reinit", "winning"]
+                "mask.safetensors",
+                "random_mask",
+                "random_reinit",
+                "winning",
+            ]
             for ticket in ("winning", "random_reinit", "random_mask"):
                 assert {"final.safetensors", "metrics.json"} <= {p.name for p in (level_dir / ticket).iterdir()}
 
@@ -197,13 +202,12 @@ def test_oneshot_prunes_the_dense_weights_straight_to_each_density(tmp_path):
     sm.run_lottery(MLPTrainer(), config(seeds=[0], schedule="oneshot", tickets=["winning"]), run, progress=False)
     dense = load_model(run / "seed_0" / "level_00" / "dense" / "final.safetensors")
     for level in (1, 2):
-        assert mask_at(run, 0, level) == sm.prune_to_density(dense, mask_at(run, 0, 0), 0.8 ** level)
+        assert mask_at(run, 0, level) == sm.prune_to_density(dense, mask_at(run, 0, 0), 0.8**level)
 
 
 def test_scope_limits_what_is_pruned(tmp_path):
     run = tmp_path / "run"
-    sm.run_lottery(MLPTrainer(), config(seeds=[0], levels=1, tickets=["winning"], scope="weights"), run,
-                   progress=False)
+    sm.run_lottery(MLPTrainer(), config(seeds=[0], levels=1, tickets=["winning"], scope="weights"), run, progress=False)
     assert mask_at(run, 0, 1).names() == ["0.weight", "2.weight", "4.weight"]
 
 
@@ -227,16 +231,19 @@ def test_a_dense_run_shorter_than_the_rewind_point_is_a_clear_error(tmp_path):
         sm.run_lottery(MLPTrainer(skip_rewind=True), config(seeds=[0]), tmp_path / "run", progress=False)
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"rate": 1.0}, "pruning rate must be in"),
-    ({"levels": -1}, "levels must be a non-negative integer"),
-    ({"tickets": ["lucky"]}, "tickets must be distinct names"),
-    ({"tickets": ["random_reinit"]}, "include 'winning'"),
-    ({"schedule": "sometimes"}, "unknown schedule"),
-    ({"rewind": "soon"}, "invalid step"),
-    ({"scope": "most"}, "unknown pruning scope"),
-    ({"seeds": []}, "seeds must be a non-empty list"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"rate": 1.0}, "pruning rate must be in"),
+        ({"levels": -1}, "levels must be a non-negative integer"),
+        ({"tickets": ["lucky"]}, "tickets must be distinct names"),
+        ({"tickets": ["random_reinit"]}, "include 'winning'"),
+        ({"schedule": "sometimes"}, "unknown schedule"),
+        ({"rewind": "soon"}, "invalid step"),
+        ({"scope": "most"}, "unknown pruning scope"),
+        ({"seeds": []}, "seeds must be a non-empty list"),
+    ],
+)
 def test_invalid_configuration_is_a_clear_error(overrides, message):
     with pytest.raises(ValueError, match=message):
         config(**overrides)

@@ -1,4 +1,5 @@
 """Learning-rate rewinding and ticket transfer in the lottery loop, with the small MLP trainer."""
+
 import json
 
 import pytest
@@ -45,18 +46,22 @@ def test_lr_rewinding_starts_from_the_pruned_trained_weights_and_keeps_them_prun
 
 def test_the_chain_can_follow_lr_rewound_tickets(tmp_path):
     run = tmp_path / "run"
-    sm.run_lottery(MLPTrainer(), config(seeds=[0], tickets=["lr_rewind", "random_reinit"], chain="lr_rewind"),
-                   run, progress=False)
+    sm.run_lottery(
+        MLPTrainer(), config(seeds=[0], tickets=["lr_rewind", "random_reinit"], chain="lr_rewind"), run, progress=False
+    )
     level_1 = load_model(run / "seed_0" / "level_01" / "lr_rewind" / "final.safetensors")
     assert mask_at(run, 0, 2) == sm.prune_global(level_1, mask_at(run, 0, 1), 0.2)
     assert not (run / "seed_0" / "level_01" / "winning").exists()
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"chain": "random_reinit"}, "the chain follows a candidate ticket"),
-    ({"chain": "lr_rewind"}, "include 'lr_rewind' in tickets"),
-    ({"tickets": ["winning", "transfer"]}, "transferred tickets are trained by --transfer-from"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"chain": "random_reinit"}, "the chain follows a candidate ticket"),
+        ({"chain": "lr_rewind"}, "include 'lr_rewind' in tickets"),
+        ({"tickets": ["winning", "transfer"]}, "transferred tickets are trained by --transfer-from"),
+    ],
+)
 def test_invalid_chains_and_tickets_are_clear_errors(overrides, message):
     with pytest.raises(ValueError, match=message):
         config(**overrides)
@@ -71,8 +76,12 @@ def source(tmp_path_factory):
 
 def test_a_transferred_ticket_keeps_the_source_mask_and_weights_where_shapes_match(source, tmp_path):
     run, trainer = tmp_path / "target", FourClassTrainer()
-    sm.run_lottery(trainer, config(seeds=[3], levels=1, tickets=["winning", "random_reinit"],
-                                   transfer_from=str(source / "seed_0")), run, progress=False)
+    sm.run_lottery(
+        trainer,
+        config(seeds=[3], levels=1, tickets=["winning", "random_reinit"], transfer_from=str(source / "seed_0")),
+        run,
+        progress=False,
+    )
     record = json.loads((run / "transfer.json").read_text())
     assert record["levels"] == [1, 2]
     assert record["own_initialization"] == ["4.weight", "4.bias"] and record["dense"] == ["4.weight", "4.bias"]
@@ -100,27 +109,34 @@ def test_a_transfer_can_be_added_to_a_finished_run_and_the_report_names_it(sourc
     run, settings = tmp_path / "target", dict(seeds=[3], levels=1, tickets=["winning", "random_reinit"])
     sm.run_lottery(FourClassTrainer(), config(**settings), run, progress=False)
     trainer = FourClassTrainer()
-    sm.run_lottery(trainer, config(**settings, transfer_from=str(source / "seed_0" / "level_02")), run,
-                   progress=False)
+    sm.run_lottery(trainer, config(**settings, transfer_from=str(source / "seed_0" / "level_02")), run, progress=False)
     assert sorted(trainer.calls) == [(3, 2, t) for t in ("transfer", "transfer_random_mask", "transfer_random_reinit")]
     with pytest.raises(ValueError, match="lottery.transfer_from"):
-        sm.run_lottery(FourClassTrainer(), config(**settings, transfer_from=str(source / "seed_0")), run,
-                       progress=False)
+        sm.run_lottery(
+            FourClassTrainer(), config(**settings, transfer_from=str(source / "seed_0")), run, progress=False
+        )
     assert report([str(run), "--out", str(tmp_path / "report")]) == 0
     summary = (tmp_path / "report" / "summary.md").read_text()
     assert "Transferred tickets from" in summary and "(shapes differ): 4.weight, 4.bias" in summary
     assert "Missing units: 0 of" in summary
 
 
-@pytest.mark.parametrize("path, message", [
-    ("nowhere/seed_0", "expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder"),
-    ("{source}/seed_0/level_07", "level_07/mask.safetensors is missing"),
-    ("{source}/seed_0/level_00", "no pruned level"),
-])
+@pytest.mark.parametrize(
+    "path, message",
+    [
+        ("nowhere/seed_0", "expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder"),
+        ("{source}/seed_0/level_07", "level_07/mask.safetensors is missing"),
+        ("{source}/seed_0/level_00", "no pruned level"),
+    ],
+)
 def test_a_wrong_transfer_source_fails_before_anything_is_written(source, tmp_path, path, message):
     with pytest.raises(ValueError, match=message):
-        sm.run_lottery(FourClassTrainer(), config(seeds=[0], levels=1, transfer_from=path.format(source=source)),
-                       tmp_path / "target", progress=False)
+        sm.run_lottery(
+            FourClassTrainer(),
+            config(seeds=[0], levels=1, transfer_from=path.format(source=source)),
+            tmp_path / "target",
+            progress=False,
+        )
     assert not (tmp_path / "target").exists()
 
 

@@ -69,7 +69,9 @@ def test_mask_for_another_model_is_a_clear_error(tmp_path, pruned):
     mask.save(tmp_path / "m.safetensors")
     with pytest.raises(KeyError, match="another model"):
         sm.Mask.load(tmp_path / "m.safetensors", TiedLM())
-    with pytest.raises(ValueError, match=r"'0.weight' has shape \(32, 10\) but the model's parameter has shape \(16, 10\)"):
+    with pytest.raises(
+        ValueError, match=r"'0.weight' has shape \(32, 10\) but the model's parameter has shape \(16, 10\)"
+    ):
         sm.Mask.load(tmp_path / "m.safetensors", mlp(sizes=(10, 16, 32, 3)))
 
 

@@ -1,4 +1,5 @@
 """Command lines generated from config dataclasses, and the shared lottery option group."""
+
 import argparse
 import dataclasses
 from dataclasses import dataclass, field
@@ -6,8 +7,12 @@ from dataclasses import dataclass, field
 import pytest
 
 import shared_mask as sm
-from shared_mask.options import (add_dataclass_options, add_lottery_options, dataclass_from_args,
-                                 lottery_config_from_args)
+from shared_mask.options import (
+    add_dataclass_options,
+    add_lottery_options,
+    dataclass_from_args,
+    lottery_config_from_args,
+)
 
 
 @dataclass
@@ -49,7 +54,8 @@ def test_bad_values_are_refused_by_the_parser(argv, capsys):
 
 def test_a_new_field_appears_with_no_other_edit():
     extended = dataclasses.make_dataclass(
-        "Extended", [("momentum", float, field(default=0.9, metadata={"help": "momentum"}))], bases=(Settings,))
+        "Extended", [("momentum", float, field(default=0.9, metadata={"help": "momentum"}))], bases=(Settings,)
+    )
     _, args = parse(extended, ["--momentum", "0.5"])
     assert dataclass_from_args(extended, args).momentum == 0.5
 
@@ -72,11 +78,31 @@ def test_lottery_options_default_to_the_config_defaults_and_take_registered_choi
     add_lottery_options(parser, rewind="1epoch")
     args = parser.parse_args(["--out", "run"])
     assert lottery_config_from_args(args) == sm.LotteryConfig(rewind="1epoch")
-    args = parser.parse_args(["--out", "run", "--tickets", "winning", "random_mask", "--pruning",
-                              "layerwise_magnitude", "--scope", "weights", "--exclude", "bias$", "--seeds", "4"])
+    args = parser.parse_args(
+        [
+            "--out",
+            "run",
+            "--tickets",
+            "winning",
+            "random_mask",
+            "--pruning",
+            "layerwise_magnitude",
+            "--scope",
+            "weights",
+            "--exclude",
+            "bias$",
+            "--seeds",
+            "4",
+        ]
+    )
     config = lottery_config_from_args(args)
     assert (config.tickets, config.pruning, config.scope, config.exclude, config.seeds) == (
-        ["winning", "random_mask"], "layerwise_magnitude", "weights", ["bias$"], [4])
+        ["winning", "random_mask"],
+        "layerwise_magnitude",
+        "weights",
+        ["bias$"],
+        [4],
+    )
     for name in sm.TICKETS:
         assert name in parser.format_help()
 

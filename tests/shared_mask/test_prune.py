@@ -56,7 +56,7 @@ def test_prune_global_matches_stable_sort_reference_through_iterations(monkeypat
         assert torch.equal(flat(new), reference_global(model, mask, math.floor(0.2 * alive + 0.5)))
         assert not (flat(new) & ~flat(mask)).any()  # only survivors are pruned
         mask = new
-    assert mask.density() == pytest.approx(0.8 ** 4, abs=2 / mask.numel() * 4)
+    assert mask.density() == pytest.approx(0.8**4, abs=2 / mask.numel() * 4)
 
 
 def test_prune_global_pools_tensors_so_layers_get_different_sparsity():
@@ -75,14 +75,16 @@ def test_prune_layerwise_prunes_the_same_fraction_in_every_tensor():
         numel = params[name].numel()
         assert int(mask[name].sum()) == numel - math.floor(0.25 * numel + 0.5)
         single = sm.Mask({name: torch.ones(params[name].shape, dtype=torch.bool)})
-        assert torch.equal(flat(sm.Mask({name: mask[name]})), reference_global(model, single, numel - int(mask[name].sum())))
+        assert torch.equal(
+            flat(sm.Mask({name: mask[name]})), reference_global(model, single, numel - int(mask[name].sum()))
+        )
 
 
 def test_prune_to_density_is_one_shot_global_pruning():
     model = quantized_mlp(1)
     dense = sm.Mask.dense(model)
-    mask = sm.prune_to_density(model, dense, 0.8 ** 5)
-    assert mask.alive() == math.floor(0.8 ** 5 * dense.numel() + 0.5)
+    mask = sm.prune_to_density(model, dense, 0.8**5)
+    assert mask.alive() == math.floor(0.8**5 * dense.numel() + 0.5)
     assert torch.equal(flat(mask), reference_global(model, dense, dense.numel() - mask.alive()))
     with pytest.raises(ValueError, match="already sparser"):
         sm.prune_to_density(model, mask, 0.9)

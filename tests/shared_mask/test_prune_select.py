@@ -1,4 +1,5 @@
 """select_lowest against a stable sort of all surviving scores, on the device-agnostic path."""
+
 import math
 
 import pytest

@@ -7,7 +7,11 @@ from tests.shared_mask.models import TiedLM, mlp
 def test_scope_all_includes_biases_norms_and_embeddings_once():
     model = TiedLM()
     assert sm.prunable(model, "all") == [
-        "embed_tokens.weight", "hidden.weight", "hidden.bias", "norm.weight", "norm.bias",
+        "embed_tokens.weight",
+        "hidden.weight",
+        "hidden.bias",
+        "norm.weight",
+        "norm.bias",
     ]  # the tied output projection is the embedding: listed once
 
 
@@ -27,12 +31,15 @@ def test_include_and_exclude_regexes():
     assert sm.prunable(model, exclude=[r"^0\.", "bias"]) == ["2.weight", "4.weight"]
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"scope": "everything"}, "unknown pruning scope 'everything'"),
-    ({"include": "decoder"}, "include regex 'decoder' matches no parameter"),
-    ({"exclude": "["}, "invalid exclude regex"),
-    ({"include": "bias", "exclude": "bias"}, "no prunable parameters left"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"scope": "everything"}, "unknown pruning scope 'everything'"),
+        ({"include": "decoder"}, "include regex 'decoder' matches no parameter"),
+        ({"exclude": "["}, "invalid exclude regex"),
+        ({"include": "bias", "exclude": "bias"}, "no prunable parameters left"),
+    ],
+)
 def test_bad_selection_is_a_clear_error(kwargs, message):
     with pytest.raises(ValueError, match=message.replace("[", r"\[").replace("(", r"\(")):
         sm.prunable(mlp(), **kwargs)

@@ -3,10 +3,19 @@ import pytest
 from shared_mask import Step, parse_step
 
 
-@pytest.mark.parametrize("text, step", [
-    ("0", Step(0, "it")), (0, Step(0, "it")), ("1000it", Step(1000, "it")), ("1000updates", Step(1000, "it")),
-    ("12batches", Step(12, "it")), ("1ep", Step(1, "ep")), ("1epoch", Step(1, "ep")), ("3 Epochs", Step(3, "ep")),
-])
+@pytest.mark.parametrize(
+    "text, step",
+    [
+        ("0", Step(0, "it")),
+        (0, Step(0, "it")),
+        ("1000it", Step(1000, "it")),
+        ("1000updates", Step(1000, "it")),
+        ("12batches", Step(12, "it")),
+        ("1ep", Step(1, "ep")),
+        ("1epoch", Step(1, "ep")),
+        ("3 Epochs", Step(3, "ep")),
+    ],
+)
 def test_parse_step(text, step):
     assert parse_step(text) == step
 

@@ -1,4 +1,5 @@
 """Mask and weight files: byte-deterministic, checksummed, and clear errors when damaged."""
+
 import json
 
 import numpy as np
@@ -37,8 +38,11 @@ def test_a_flipped_byte_in_a_mask_is_refused(tmp_path):
 def test_a_mask_written_before_checksums_still_loads(tmp_path):
     mask = a_mask()
     packed = {n: torch.from_numpy(np.packbits(t.numpy().reshape(-1))) for n, t in mask.items()}
-    metadata = {"format": "shared_mask.bitpacked.v1", "names": json.dumps(mask.names()),
-                "shapes": json.dumps({n: list(t.shape) for n, t in mask.items()})}
+    metadata = {
+        "format": "shared_mask.bitpacked.v1",
+        "names": json.dumps(mask.names()),
+        "shapes": json.dumps({n: list(t.shape) for n, t in mask.items()}),
+    }
     save_file(packed, str(tmp_path / "old.safetensors"), metadata=metadata)
     assert sm.Mask.load(tmp_path / "old.safetensors") == mask
 
@@ -55,8 +59,14 @@ def test_weights_files_are_deterministic_and_a_truncated_one_is_a_clear_error(tm
 
 
 def test_every_dtype_round_trips(tmp_path):
-    tensors = {"f16": torch.randn(3, 2).half(), "bf16": torch.randn(5).bfloat16(), "i64": torch.arange(4),
-               "flag": torch.tensor([True, False]), "scalar": torch.tensor(2.5), "empty": torch.zeros(0)}
+    tensors = {
+        "f16": torch.randn(3, 2).half(),
+        "bf16": torch.randn(5).bfloat16(),
+        "i64": torch.arange(4),
+        "flag": torch.tensor([True, False]),
+        "scalar": torch.tensor(2.5),
+        "empty": torch.zeros(0),
+    }
     tensor_file.save(tensors, tmp_path / "t.safetensors", {"note": "x"})
     loaded, metadata = tensor_file.load(tmp_path / "t.safetensors")
     assert metadata["note"] == "x"

@@ -1,4 +1,5 @@
 """Lotteries whose units train at once as Ray tasks: same folder, masks and results as one worker."""
+
 import json
 import os
 import subprocess
@@ -82,25 +83,42 @@ class RecordsResources(MLPTrainer):
         import ray
 
         metrics = super().train(unit)
-        return {**metrics, "gpus": len(ray.get_gpu_ids()),
-                "gpu_share": ray.get_runtime_context().get_assigned_resources().get("GPU", 0.0)}
+        return {
+            **metrics,
+            "gpus": len(ray.get_gpu_ids()),
+            "gpu_share": ray.get_runtime_context().get_assigned_resources().get("GPU", 0.0),
+        }
 
 
 def test_units_reserve_the_gpus_they_ask_for(ray_cluster, tmp_path):
     run = tmp_path / "run"
-    sm.run_lottery(RecordsResources(), config(seeds=[0], levels=1), run, progress=False,
-                   workers=Workers(workers=2, gpus_per_unit=0.5))
+    sm.run_lottery(
+        RecordsResources(),
+        config(seeds=[0], levels=1),
+        run,
+        progress=False,
+        workers=Workers(workers=2, gpus_per_unit=0.5),
+    )
     shares = [json.loads(p.read_text())["metrics"]["gpu_share"] for p in run.glob("seed_0/level_*/*/metrics.json")]
     assert shares == [0.5] * 4
     with pytest.raises(ValueError, match="--gpus-per-unit 2: the Ray cluster has 1 GPUs"):
-        sm.run_lottery(MLPTrainer(), config(seeds=[0], levels=1), tmp_path / "other", progress=False,
-                       workers=Workers(workers=1, gpus_per_unit=2))
+        sm.run_lottery(
+            MLPTrainer(),
+            config(seeds=[0], levels=1),
+            tmp_path / "other",
+            progress=False,
+            workers=Workers(workers=1, gpus_per_unit=2),
+        )
 
 
-@pytest.mark.parametrize("settings, message", [
-    ({"workers": -1}, "--workers must be"), ({"cpus_per_unit": 0}, "--cpus-per-unit must be positive"),
-    ({"gpus_per_unit": -0.5}, "--gpus-per-unit must be"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"workers": -1}, "--workers must be"),
+        ({"cpus_per_unit": 0}, "--cpus-per-unit must be positive"),
+        ({"gpus_per_unit": -0.5}, "--gpus-per-unit must be"),
+    ],
+)
 def test_invalid_worker_settings_are_clear_errors(settings, message):
     with pytest.raises(ValueError, match=message):
         Workers(**settings)
@@ -118,8 +136,9 @@ sm.run_lottery(MLPTrainer(), config(), sys.argv[1], progress=False, workers=Work
 def test_killing_the_driver_and_rerunning_resumes_to_the_same_masks(reference, tmp_path):
     run = tmp_path / "run"
     root = Path(__file__).resolve().parents[2]
-    driver = subprocess.Popen([sys.executable, "-c", DRIVER, str(run)], cwd=root,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    driver = subprocess.Popen(
+        [sys.executable, "-c", DRIVER, str(run)], cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 120
     while len(list(run.glob("seed_*/level_*/*/metrics.json"))) < 4 and driver.poll() is None:
         assert time.time() < deadline, "the driver finished no unit in 2 minutes"

@@ -22,8 +22,8 @@ Choices where the paper is silent:
 Every parameter (embedding, LSTM weights and biases, output layer) is prunable with --lth-scope all;
 ``no_embeddings`` keeps the embedding and the output layer dense.
 """
+
 from dataclasses import dataclass, field, fields
-from typing import Dict, Optional
 
 import torch
 from fairseq.dataclass import FairseqDataclass
@@ -60,12 +60,16 @@ class LotteryLSTMLanguageModel(FairseqLanguageModel):
     def build_model(cls, cfg, task):
         if cfg.share_decoder_input_output_embed:
             if task.source_dictionary != task.target_dictionary:
-                raise ValueError("--share-decoder-input-output-embed needs the same input and output dictionary "
-                                 "(drop --output-dictionary-size)")
+                raise ValueError(
+                    "--share-decoder-input-output-embed needs the same input and output dictionary "
+                    "(drop --output-dictionary-size)"
+                )
             if cfg.decoder_embed_dim != cfg.decoder_hidden_size:
-                raise ValueError("--share-decoder-input-output-embed needs --decoder-embed-dim "
-                                 f"({cfg.decoder_embed_dim}) equal to --decoder-hidden-size "
-                                 f"({cfg.decoder_hidden_size})")
+                raise ValueError(
+                    "--share-decoder-input-output-embed needs --decoder-embed-dim "
+                    f"({cfg.decoder_embed_dim}) equal to --decoder-hidden-size "
+                    f"({cfg.decoder_hidden_size})"
+                )
         return cls(LSTMDecoder(cfg, task.source_dictionary, len(task.target_dictionary)))
 
 
@@ -79,8 +83,13 @@ class LSTMDecoder(FairseqIncrementalDecoder):
         super().__init__(dictionary)
         self.embed_tokens = nn.Embedding(len(dictionary), cfg.decoder_embed_dim, padding_idx=dictionary.pad())
         self.dropout_module = FairseqDropout(cfg.dropout, module_name=self.__class__.__name__)
-        self.lstm = nn.LSTM(cfg.decoder_embed_dim, cfg.decoder_hidden_size, num_layers=cfg.decoder_layers,
-                            dropout=cfg.dropout if cfg.decoder_layers > 1 else 0.0, batch_first=True)
+        self.lstm = nn.LSTM(
+            cfg.decoder_embed_dim,
+            cfg.decoder_hidden_size,
+            num_layers=cfg.decoder_layers,
+            dropout=cfg.dropout if cfg.decoder_layers > 1 else 0.0,
+            batch_first=True,
+        )
         self.output_projection = nn.Linear(cfg.decoder_hidden_size, output_size)
         self._init_uniform(cfg.init_scale)
         if cfg.share_decoder_input_output_embed:
@@ -92,13 +101,15 @@ class LSTMDecoder(FairseqIncrementalDecoder):
             p.uniform_(-scale, scale)
         self.embed_tokens.weight[self.embed_tokens.padding_idx].zero_()
 
-    def forward(self, prev_output_tokens, incremental_state: Optional[Dict[str, Dict[str, Optional[Tensor]]]] = None,
-                **unused):
+    def forward(
+        self, prev_output_tokens, incremental_state: dict[str, dict[str, Tensor | None]] | None = None, **unused
+    ):
         x, extra = self.extract_features(prev_output_tokens, incremental_state)
         return self.output_layer(x), extra
 
-    def extract_features(self, prev_output_tokens,
-                         incremental_state: Optional[Dict[str, Dict[str, Optional[Tensor]]]] = None, **unused):
+    def extract_features(
+        self, prev_output_tokens, incremental_state: dict[str, dict[str, Tensor | None]] | None = None, **unused
+    ):
         state = None
         if incremental_state is not None:
             cached = self.get_incremental_state(incremental_state, "lstm_state")
@@ -114,11 +125,12 @@ class LSTMDecoder(FairseqIncrementalDecoder):
     def output_layer(self, features, **unused):
         return self.output_projection(features)
 
-    def reorder_incremental_state(self, incremental_state: Dict[str, Dict[str, Optional[Tensor]]], new_order: Tensor):
+    def reorder_incremental_state(self, incremental_state: dict[str, dict[str, Tensor | None]], new_order: Tensor):
         cached = self.get_incremental_state(incremental_state, "lstm_state")
         if cached is not None:  # (layers, batch, hidden)
-            self.set_incremental_state(incremental_state, "lstm_state",
-                                       {k: v.index_select(1, new_order) for k, v in cached.items()})
+            self.set_incremental_state(
+                incremental_state, "lstm_state", {k: v.index_select(1, new_order) for k, v in cached.items()}
+            )
 
     def max_positions(self):
         return MAX_POSITIONS

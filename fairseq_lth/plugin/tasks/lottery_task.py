@@ -1,5 +1,6 @@
 """The lottery side of every plugin task: fairseq's task callbacks routed to :class:`LotteryHooks`, and
 what makes a resumed fairseq-train replay exactly the updates of an uninterrupted one."""
+
 from fairseq import models
 
 import shared_mask as sm
@@ -30,8 +31,9 @@ class LotteryTask:
             self.lottery.attach(model, fresh_model=lambda: models.build_model(cfg, self))
         return model
 
-    def get_batch_iterator(self, dataset, *args, epoch=1, disable_iterator_cache=False,
-                           update_epoch_batch_itr=False, **kwargs):
+    def get_batch_iterator(
+        self, dataset, *args, epoch=1, disable_iterator_cache=False, update_epoch_batch_itr=False, **kwargs
+    ):
         """fairseq's iterator, with the batches of a run drawn as in epoch 1 wherever it resumes.
 
         fairseq draws a dataset's batches once per run, seeded with the epoch the run starts in, and
@@ -40,9 +42,14 @@ class LotteryTask:
         position. Iterators that fairseq rebuilds every epoch are left as they are.
         """
         drawn_once = not (disable_iterator_cache or update_epoch_batch_itr) and self.can_reuse_epoch_itr(dataset)
-        return super().get_batch_iterator(dataset, *args, epoch=1 if drawn_once else epoch,
-                                          disable_iterator_cache=disable_iterator_cache,
-                                          update_epoch_batch_itr=update_epoch_batch_itr, **kwargs)
+        return super().get_batch_iterator(
+            dataset,
+            *args,
+            epoch=1 if drawn_once else epoch,
+            disable_iterator_cache=disable_iterator_cache,
+            update_epoch_batch_itr=update_epoch_batch_itr,
+            **kwargs,
+        )
 
     def get_checkpoint_dict(self):
         """Saved with every checkpoint: the loss scaler's state (see :mod:`fairseq_lth.plugin.loss_scale`)."""

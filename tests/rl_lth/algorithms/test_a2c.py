@@ -1,4 +1,5 @@
 """The A2C algorithm on real envpool CartPole: auto-reset handling, learning, determinism."""
+
 import numpy as np
 import pytest
 import torch
@@ -25,8 +26,8 @@ def test_reset_steps_are_invalid_and_episode_returns_are_whole():
     for env_index in range(4):
         ends = torch.nonzero(ended[:, env_index]).flatten().tolist()
         for start, end in zip(ends, ends[1:]):
-            steps = int(rollout.valid[start + 1: end + 1, env_index].sum())
-            assert steps == int(rollout.rewards[start + 1: end + 1, env_index].sum())
+            steps = int(rollout.valid[start + 1 : end + 1, env_index].sum())
+            assert steps == int(rollout.rewards[start + 1 : end + 1, env_index].sum())
 
 
 def _train_cartpole(batches, seed=0):

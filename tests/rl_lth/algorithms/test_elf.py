@@ -1,10 +1,12 @@
 """The ELF loss on hand-made batches: importance-ratio clamp, reward and advantage clipping, reset steps."""
+
 import math
 
 import pytest
 import torch
 
-from rl_lth.algorithms.elf import Trajectories, elf_loss, importance_weights
+from rl_lth.algorithms.elf import elf_loss, importance_weights
+from rl_lth.atari.trajectories import Trajectories
 
 SETTINGS = dict(gamma=0.5, entropy_coef=0.01, value_coef=1.0, ratio_clamp=1.5, reward_clip=1.0, advantage_clip=1.0)
 
@@ -20,7 +22,8 @@ def batch(rewards, terminated=None, truncated=None, valid=None, actions=None, be
         rewards=rewards,
         terminated=false if terminated is None else torch.tensor(terminated),
         truncated=false if truncated is None else torch.tensor(truncated),
-        valid=~false if valid is None else torch.tensor(valid))
+        valid=~false if valid is None else torch.tensor(valid),
+    )
 
 
 def test_importance_weights_are_clamped_at_1_5_and_carry_no_gradient():

@@ -8,6 +8,7 @@ Metric values (seeds 0, 1, 2: mean = the `101 - ...` part, sample std = the seed
 Masks: `embed.weight` (5 x 10) keeps its first 50 - 10 level entries, `fc.weight` (75) its first
 75 - 5 level entries, so consecutive levels differ in 15 of 125 positions.
 """
+
 import csv
 import json
 
@@ -33,16 +34,38 @@ def synthetic_mask(level):
     return sm.Mask({"embed.weight": embed, "fc.weight": fc})
 
 
-def _write_run(root, name="cartpole", *, experiment="CartPole-v0", metric="ticket_reward", levels=5,
-               seeds=(0, 1, 2), tickets=("winning", "random_reinit"), lottery=None, trainer=None,
-               value=synthetic_value, skip=(), results_csv=True, masks=True):
+def _write_run(
+    root,
+    name="cartpole",
+    *,
+    experiment="CartPole-v0",
+    metric="ticket_reward",
+    levels=5,
+    seeds=(0, 1, 2),
+    tickets=("winning", "random_reinit"),
+    lottery=None,
+    trainer=None,
+    value=synthetic_value,
+    skip=(),
+    results_csv=True,
+    masks=True,
+):
     """Write a finished (or, with `skip`, partial) run folder; return its path."""
     path = root / name
     path.mkdir(parents=True)
     config = {
-        "lottery": {"levels": levels, "rate": 0.2, "seeds": list(seeds), "tickets": list(tickets),
-                    "schedule": "iterative", "scope": "all", "include": None, "exclude": None, "rewind": "1ep",
-                    **(lottery or {})},
+        "lottery": {
+            "levels": levels,
+            "rate": 0.2,
+            "seeds": list(seeds),
+            "tickets": list(tickets),
+            "schedule": "iterative",
+            "scope": "all",
+            "include": None,
+            "exclude": None,
+            "rewind": "1ep",
+            **(lottery or {}),
+        },
         "trainer": {"experiment": experiment, "metric": metric, **(trainer or {})},
     }
     (path / "config.json").write_text(json.dumps(config))
@@ -56,12 +79,21 @@ def _write_run(root, name="cartpole", *, experiment="CartPole-v0", metric="ticke
             for ticket in ["dense"] if level == 0 else tickets:
                 if (seed, level, ticket) in skip:
                     continue
-                density = 0.8 ** level
+                density = 0.8**level
                 metrics = {metric: value(seed, level, ticket), "episodes": 100.0}
                 (level_dir / ticket).mkdir()
-                (level_dir / ticket / "metrics.json").write_text(json.dumps(
-                    {"seed": seed, "level": level, "ticket": ticket, "density": density,
-                     "fraction_pruned": 1 - density, "metrics": metrics}))
+                (level_dir / ticket / "metrics.json").write_text(
+                    json.dumps(
+                        {
+                            "seed": seed,
+                            "level": level,
+                            "ticket": ticket,
+                            "density": density,
+                            "fraction_pruned": 1 - density,
+                            "metrics": metrics,
+                        }
+                    )
+                )
                 rows += [[seed, level, density, 1 - density, ticket, m, v] for m, v in metrics.items()]
     if results_csv:
         with open(path / "results.csv", "w", newline="") as handle:
@@ -80,7 +112,9 @@ def write_run(tmp_path):
 @pytest.fixture
 def read_csv():
     """read_csv(path) -> the rows of a CSV file as dicts."""
+
     def read(path):
         with open(path, newline="") as handle:
             return list(csv.DictReader(handle))
+
     return read

@@ -1,4 +1,5 @@
 """Folders that are not readable runs: one clear line on stderr, exit status 2, no traceback."""
+
 import json
 
 import pytest
@@ -39,10 +40,13 @@ def test_config_missing_a_required_field(write_run, capsys, tmp_path):
     assert "config lacks trainer.metric" in _fails(capsys, path, "--out", tmp_path / "out")
 
 
-@pytest.mark.parametrize("damage, named", [
-    (lambda record: record.pop("density"), "malformed metrics.json (KeyError('density'))"),
-    (lambda record: record["metrics"].update(ticket_reward="oops"), "malformed metrics.json"),
-])
+@pytest.mark.parametrize(
+    "damage, named",
+    [
+        (lambda record: record.pop("density"), "malformed metrics.json (KeyError('density'))"),
+        (lambda record: record["metrics"].update(ticket_reward="oops"), "malformed metrics.json"),
+    ],
+)
 def test_a_malformed_metrics_json_is_named(write_run, capsys, tmp_path, damage, named):
     path = write_run()
     unit = path / "seed_1" / "level_02" / "winning" / "metrics.json"

@@ -1,4 +1,5 @@
 """Figures: produced as PNG, plotted series equal to the summary table, the paper's fraction-pruned axis."""
+
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
@@ -54,9 +55,17 @@ def test_plotted_series_equal_the_summary_table(write_run, read_csv, tmp_path):
 
 
 def test_fraction_pruned_axis_is_labelled_and_spaced_like_the_paper():
-    fractions = [1 - 0.8 ** k for k in range(1, 21)]
+    fractions = [1 - 0.8**k for k in range(1, 21)]
     assert [figures._tick_label(t) for t in figures.tick_fractions([0.0, *fractions])] == [
-        "0", "0.49", "0.74", "0.87", "0.93", "0.96", "0.98", "0.99"]
+        "0",
+        "0.49",
+        "0.74",
+        "0.87",
+        "0.93",
+        "0.96",
+        "0.98",
+        "0.99",
+    ]
 
     fig = Figure()
     ax = fig.add_subplot()

@@ -1,4 +1,5 @@
 """The report reads a folder written by the real lottery loop (shared_mask.run_lottery)."""
+
 import pytest
 from torch import nn
 
@@ -29,10 +30,13 @@ def test_report_of_a_lottery_run_folder(tmp_path, read_csv, capsys):
     assert main([str(run), "--out", str(tmp_path / "out")]) == 0
     assert "missing" not in capsys.readouterr().out
 
-    masks = {row["level"]: row for row in read_csv(tmp_path / "out" / "mask_stats.csv")
-             if row["seed"] == "1" and row["layer"] == "(all)"}
+    masks = {
+        row["level"]: row
+        for row in read_csv(tmp_path / "out" / "mask_stats.csv")
+        if row["seed"] == "1" and row["layer"] == "(all)"
+    }
     density = {level: float(masks[str(level)]["density"]) for level in range(4)}
-    assert density[0] == 1.0 and density[3] == pytest.approx(0.8 ** 3, abs=0.01)
+    assert density[0] == 1.0 and density[3] == pytest.approx(0.8**3, abs=0.01)
     for level in (1, 2, 3):  # IMP masks are nested: the change is what the level pruned
         assert float(masks[str(level)]["hamming_to_previous"]) == pytest.approx(density[level - 1] - density[level])
 

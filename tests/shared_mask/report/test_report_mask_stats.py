@@ -1,4 +1,5 @@
 """Mask statistics: per-layer density and Hamming distance between consecutive levels (see conftest)."""
+
 import pytest
 
 from shared_mask.report import figures

@@ -1,4 +1,5 @@
 """Summary tables from synthetic runs: every number against the hand computation in conftest."""
+
 import pytest
 
 from shared_mask.report.cli import main
@@ -18,7 +19,7 @@ def test_summary_csv_holds_mean_std_gap_and_dense(write_run, read_csv, tmp_path)
     assert sorted(rows) == [1, 2, 3, 4, 5]
     for level, row in rows.items():
         assert row["run"] == "cartpole" and row["experiment"] == "CartPole-v0" and row["metric"] == "ticket_reward"
-        assert float(row["fraction_pruned"]) == pytest.approx(1 - 0.8 ** level)
+        assert float(row["fraction_pruned"]) == pytest.approx(1 - 0.8**level)
         assert float(row["dense_mean"]) == pytest.approx(101.0)
         assert float(row["dense_std"]) == pytest.approx(1.0)
         assert int(row["winning_n"]) == 3
@@ -53,7 +54,8 @@ def test_lower_is_better_metric_flips_the_tolerance(write_run):
     assert summary.run.higher_is_better is False
     assert summary.last_level_within(0.05).level == 2  # 4.2 <= 4 * 1.05 < 4.3
     assert tolerance_sentence(summary, 0.01) == (
-        "The winning ticket is outside 1% of dense already at 0.2 of weights pruned (level 1).")
+        "The winning ticket is outside 1% of dense already at 0.2 of weights pruned (level 1)."
+    )
     assert summary.gap(summary.levels[0], "random_reinit") == pytest.approx(-0.4)
 
 

@@ -1,0 +1,41 @@
+"""The plugin tasks the driver runs, and what it needs to know of each besides its name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..plugin.tasks.lottery_language_modeling import LotteryLanguageModelingTask
+from ..plugin.tasks.lottery_translation import LotteryTranslationTask
+from . import evaluate as ev
+from . import evaluate_lm
+
+
+@dataclass(frozen=True)
+class TaskKind:
+    """What the driver needs to know of a plugin task besides its name."""
+
+    task: type  # the plugin's task class; its default_rewind is the lottery's default --rewind
+    eval_config: type  # the scoring config (ev.EvalConfig, evaluate_lm.LMEvalConfig)
+    evaluate: Callable  # (data, save_dir, eval config, work_dir) -> metrics
+    dictionaries: str  # glob of the dictionaries in a binarized data directory
+    preprocess: str  # how such a directory is made
+
+
+TASKS = {
+    "lottery_translation": TaskKind(
+        LotteryTranslationTask,
+        ev.EvalConfig,
+        ev.evaluate,
+        "dict.*.txt",
+        "fairseq-preprocess --source-lang SRC --target-lang TGT",
+    ),
+    "lottery_language_modeling": TaskKind(
+        LotteryLanguageModelingTask,
+        evaluate_lm.LMEvalConfig,
+        evaluate_lm.evaluate,
+        "dict.txt",
+        "fairseq-preprocess --only-source",
+    ),
+}
+SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]
