@@ -84,6 +84,8 @@ class PruningStrategy(ABC):
     # W_j with LotteryConfig.prune_from = "rewind") and each level's density, never trained weights.
     at_init: bool = False
     hooks: tuple[str, ...] = ()  # the trainer hooks it needs (batch_losses, ones_output)
+    label: str | None = None  # how the report names it (default: its name)
+    color: str | None = None  # its runs' colour in an overlay of runs with different strategies
 
     @abstractmethod
     def prune(self, model: ModelOrState, mask: Mask, rate: float, context: PruningContext | None = None) -> Mask:
@@ -99,7 +101,7 @@ class PruningStrategy(ABC):
 class GlobalMagnitude(PruningStrategy):
     """The smallest magnitudes pooled over every tensor of the mask (the paper's)."""
 
-    name = "global_magnitude"
+    name, label, color = "global_magnitude", "IMP (global magnitude)", "tab:blue"
 
     def prune(self, model, mask, rate, context=None):
         return prune_global(model, mask, rate)

@@ -22,13 +22,13 @@ DEFAULT_BATCHES = 1  # SNIP: one mini-batch; GraSP: one batch (10 samples per cl
 class MagnitudeInit(GlobalMagnitude):
     """|w| of the starting weights: global magnitude pruning of W_0."""
 
-    name, at_init = "magnitude_init", True
+    name, at_init, label, color = "magnitude_init", True, "magnitude at init", "tab:orange"
 
 
 class RandomAtInit(ScorePruning):
     """Uniform random: scores drawn on the CPU from the context's seed for this level."""
 
-    name, at_init = "random", True
+    name, at_init, label, color = "random", True, "random at init", "tab:red"
 
     def scores(self, model, params, mask, context):
         generator = torch.Generator().manual_seed(_context(self, context).random_seed(self.name))
@@ -57,7 +57,7 @@ class _GradientScore(ScorePruning):
 class SNIP(_GradientScore):
     """Connection sensitivity |dL/dw * w| (Lee, Ajanthan & Torr 2019), L the mean loss of the batches."""
 
-    name = "snip"
+    name, label, color = "snip", "SNIP", "tab:green"
 
     def gradient_scores(self, losses, weights):
         grads = torch.autograd.grad(torch.stack(losses).mean(), weights, allow_unused=True)
@@ -69,7 +69,7 @@ class GraSP(_GradientScore):
     batches and H g the Hessian-gradient product (double backward), GraSP keeps the entries with the
     lowest -w * (H g); so the pruned ones are the lowest w * (H g)."""
 
-    name = "grasp"
+    name, label, color = "grasp", "GraSP", "tab:purple"
 
     def gradient_scores(self, losses, weights):
         loss = torch.stack(losses).mean()

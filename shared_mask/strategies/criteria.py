@@ -19,7 +19,7 @@ from ..pruning import PRUNING, GlobalMagnitude, ScorePruning
 class LargeFinal(GlobalMagnitude):
     """|w_f|: IMP's criterion, the same masks as ``global_magnitude``."""
 
-    name = "large_final"
+    name, label, color = "large_final", "large final (IMP)", "tab:blue"
 
 
 class InitFinalScore(ScorePruning):
@@ -55,7 +55,7 @@ class _PairScores(Mapping):
 
 
 class SmallFinal(InitFinalScore):
-    name = "small_final"
+    name, label, color = "small_final", "small final", "tab:red"
 
     @staticmethod
     def rank(initial, final):
@@ -63,7 +63,7 @@ class SmallFinal(InitFinalScore):
 
 
 class LargeInit(InitFinalScore):
-    name = "large_init"
+    name, label, color = "large_init", "large init", "tab:orange"
 
     @staticmethod
     def rank(initial, final):
@@ -71,7 +71,7 @@ class LargeInit(InitFinalScore):
 
 
 class LargeInitLargeFinal(InitFinalScore):
-    name = "large_init_large_final"
+    name, label, color = "large_init_large_final", "large init, large final", "tab:green"
 
     @staticmethod
     def rank(initial, final):
@@ -79,7 +79,7 @@ class LargeInitLargeFinal(InitFinalScore):
 
 
 class MagnitudeIncrease(InitFinalScore):
-    name = "magnitude_increase"
+    name, label, color = "magnitude_increase", "magnitude increase", "tab:purple"
 
     @staticmethod
     def rank(initial, final):
@@ -87,7 +87,7 @@ class MagnitudeIncrease(InitFinalScore):
 
 
 class Movement(InitFinalScore):
-    name = "movement"
+    name, label, color = "movement", "movement", "tab:brown"
 
     @staticmethod
     def rank(initial, final):

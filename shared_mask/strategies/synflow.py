@@ -36,6 +36,7 @@ class SynFlow(ScorePruning):
     """Iterative synaptic flow pruning; one-shot to a density (its own rounds), or one step of ``rate``."""
 
     name, at_init, hooks = "synflow", True, ("ones_output",)
+    label, color = "SynFlow", "tab:brown"
     rounds = ROUNDS
 
     def prune(self, model, mask, rate, context=None):

@@ -72,7 +72,7 @@ class Supermask(TicketKind):
 
 
 class Finetune(TicketKind):
-    name, label, color, linestyle = "finetune", "fine-tuning (final learning rate)", "tab:gray", "--"
+    name, label, color, linestyle = "finetune", "fine-tuning (final learning rate)", "black", "--"
     start, fine_tunes = Start.FINAL, True
 
 
