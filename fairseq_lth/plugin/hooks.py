@@ -16,8 +16,8 @@ A task mixes :class:`LotteryOptions` into its config and calls a :class:`Lottery
 import importlib
 import logging
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Callable, Optional
 
 import torch
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
@@ -35,7 +35,7 @@ from .verify import MaskVerifier
 logger = logging.getLogger(__name__)
 
 
-def rewind_updates_field(default: sm.Step | None = None):
+def rewind_updates_field(default: Optional[sm.Step] = None):
     """The --lth-rewind-updates option, its help naming a task's ``default`` rewind point."""
     said = "the task's" if default is None else rewind.describe(default)
     return field(
@@ -45,7 +45,7 @@ def rewind_updates_field(default: sm.Step | None = None):
 
 @dataclass
 class LotteryOptions(FairseqDataclass):
-    lth_mask: str | None = field(
+    lth_mask: Optional[str] = field(
         default=None,
         metadata={"help": "mask file (shared_mask format) of the ticket to train; without it the run is dense"},
     )
@@ -59,7 +59,7 @@ class LotteryOptions(FairseqDataclass):
         },
     )
     lth_ticket_seed: int = field(default=0, metadata={"help": "seed of a random ticket"})
-    lth_extensions: str | None = field(
+    lth_extensions: Optional[str] = field(
         default=None,
         metadata={
             "help": "comma-separated Python modules to import first: they register their own ticket "
@@ -74,11 +74,11 @@ class LotteryOptions(FairseqDataclass):
             "weights (no biases or norms)"
         },
     )
-    lth_rewind_updates: int | None = rewind_updates_field()
-    lth_rewind_epochs: int | None = field(
+    lth_rewind_updates: Optional[int] = rewind_updates_field()
+    lth_rewind_epochs: Optional[int] = field(
         default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
-    lth_rewind_checkpoint: str | None = field(
+    lth_rewind_checkpoint: Optional[str] = field(
         default=None,
         metadata={
             "help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
@@ -96,7 +96,7 @@ class LotteryOptions(FairseqDataclass):
     # Read from the checkpoint options (not command-line options of the task).
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
-    continue_once: str | None = II("checkpoint.continue_once")
+    continue_once: Optional[str] = II("checkpoint.continue_once")
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")
@@ -112,15 +112,15 @@ class LotteryHooks:
             importlib.import_module(module)
         self.kind = sm.ticket_kind(cfg.lth_ticket)  # an unknown kind names the registered ones
         self.rewind = rewind.from_options(cfg.lth_rewind_updates, cfg.lth_rewind_epochs, default_rewind)
-        self.model: nn.Module | None = None
-        self.mask: sm.Mask | None = None
+        self.model: Optional[nn.Module] = None
+        self.mask: Optional[sm.Mask] = None
         self.density = 1.0
-        self.enforcer: MaskEnforcer | None = None
-        self._fresh_model: Callable[[], nn.Module] | None = None
+        self.enforcer: Optional[MaskEnforcer] = None
+        self._fresh_model: Optional[Callable[[], nn.Module]] = None
         self._starts_at_rewind = False
         self._epoch = 0
         self._capture_due = False
-        self._verifier: MaskVerifier | None = None
+        self._verifier: Optional[MaskVerifier] = None
 
     @property
     def is_ticket(self) -> bool:

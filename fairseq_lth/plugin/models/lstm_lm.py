@@ -24,6 +24,7 @@ Every parameter (embedding, LSTM weights and biases, output layer) is prunable w
 """
 
 from dataclasses import dataclass, field, fields
+from typing import Dict, Optional
 
 import torch
 from fairseq.dataclass import FairseqDataclass
@@ -102,13 +103,13 @@ class LSTMDecoder(FairseqIncrementalDecoder):
         self.embed_tokens.weight[self.embed_tokens.padding_idx].zero_()
 
     def forward(
-        self, prev_output_tokens, incremental_state: dict[str, dict[str, Tensor | None]] | None = None, **unused
+        self, prev_output_tokens, incremental_state: Optional[Dict[str, Dict[str, Optional[Tensor]]]] = None, **unused
     ):
         x, extra = self.extract_features(prev_output_tokens, incremental_state)
         return self.output_layer(x), extra
 
     def extract_features(
-        self, prev_output_tokens, incremental_state: dict[str, dict[str, Tensor | None]] | None = None, **unused
+        self, prev_output_tokens, incremental_state: Optional[Dict[str, Dict[str, Optional[Tensor]]]] = None, **unused
     ):
         state = None
         if incremental_state is not None:
@@ -125,7 +126,7 @@ class LSTMDecoder(FairseqIncrementalDecoder):
     def output_layer(self, features, **unused):
         return self.output_projection(features)
 
-    def reorder_incremental_state(self, incremental_state: dict[str, dict[str, Tensor | None]], new_order: Tensor):
+    def reorder_incremental_state(self, incremental_state: Dict[str, Dict[str, Optional[Tensor]]], new_order: Tensor):
         cached = self.get_incremental_state(incremental_state, "lstm_state")
         if cached is not None:  # (layers, batch, hidden)
             self.set_incremental_state(
