@@ -4,7 +4,6 @@ unit scored with its start weights unchanged, a finetune unit that trains its ow
 schedule's final learning rate and a reshuffle unit that starts from the kept initial values permuted.
 (The lottery commands' plumbing of strategies and kinds is shared_mask's, tested on RL's CLI.)"""
 
-import copy
 import re
 
 import pytest
@@ -32,7 +31,7 @@ def test_the_batch_hook_and_the_ones_output_feed_snip_grasp_and_synflow(builder)
     context = sm.PruningContext(
         batch_losses=lambda m, n: builder.batch_losses(m, n, seed=0), ones_output=builder.ones_output
     )
-    synflow = copy.copy(sm.PRUNING["synflow"])
+    synflow = type(sm.PRUNING["synflow"])()
     synflow.rounds = 4  # the hooks are under test here; the 100 rounds are tested on small models
     for strategy in (sm.PRUNING["snip"], sm.PRUNING["grasp"], synflow):
         assert strategy.prune_to_density(model, mask, 0.3, context).alive() == round(0.3 * mask.numel())
