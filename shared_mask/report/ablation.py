@@ -39,7 +39,8 @@ def _table(header, rows) -> list[str]:
 def ablation_lines(summary) -> list[str]:
     """One run's ticket kinds by fraction pruned (the dense network at 0)."""
     levels = summary.levels
-    kinds = list(dict.fromkeys(t for row in levels for t in row.tickets))
+    found = list(dict.fromkeys(t for row in levels for t in row.tickets))
+    kinds = [t for t in summary.run.tickets if t in found] + [t for t in found if t not in summary.run.tickets]
     rows = [[DENSE_TICKET.label, _fmt_stat(summary.dense), *["" for _ in levels]]]
     for ticket in kinds:
         label = TICKETS[ticket].label if ticket in TICKETS else ticket
