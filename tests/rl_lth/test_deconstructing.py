@@ -18,7 +18,16 @@ from tests.rl_lth.test_cli_errors import fails
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*precision lowered by casting")
 TINY = ["--epochs", "2", "--batches-per-epoch", "10", "--last-episodes", "10", "--width", "16", "--no-progress"]
-KINDS = ["winning", "supermask", "finetune", "reshuffle", "sign_constant", "sign_random", "random_mask_global"]
+KINDS = [
+    "winning",
+    "supermask",
+    "finetune",
+    "reshuffle",
+    "sign_constant",
+    "sign_random",
+    "random_mask_global",
+    "random_mask_even",
+]
 
 
 def _trainer():
