@@ -122,3 +122,17 @@ def test_finetune_without_a_budget_is_refused_and_with_one_is_carried_by_its_uni
     plan = sm.plan.LotteryPlan(MLPTrainer(), lottery, tmp_path / "run")
     assert plan.unit((0, 1, "finetune")).budget == sm.parse_step("3it")
     assert plan.unit((0, 1, "winning")).budget is None
+
+
+def test_prune_from_rewind_masks_the_rewind_weights_once_the_dense_unit_wrote_them(tmp_path):
+    run, settings = tmp_path / "run", dict(seeds=[0], levels=1, tickets=["winning"], pruning="magnitude_init")
+    with pytest.raises(KeyboardInterrupt):
+        sm.run_lottery(
+            MLPTrainer(fail_at=(0, 0, sm.DENSE)), config(**settings, prune_from="rewind"), run, progress=False
+        )
+    assert not (run / "seed_0" / "level_01" / "mask.safetensors").exists()  # W_j not written yet
+    sm.run_lottery(MLPTrainer(), config(**settings, prune_from="rewind"), run, progress=False)
+    rewind = MLPTrainer().load_weights(run / "seed_0" / "rewind.safetensors", mlp(0))
+    assert mask_at(run, 0, 1) == sm.prune_to_density(rewind, mask_at(run, 0, 0), 0.8)
+    init = MLPTrainer().load_weights(run / "seed_0" / "init.safetensors", mlp(0))
+    assert mask_at(run, 0, 1) != sm.prune_to_density(init, mask_at(run, 0, 0), 0.8)
