@@ -136,3 +136,12 @@ def test_prune_from_rewind_masks_the_rewind_weights_once_the_dense_unit_wrote_th
     assert mask_at(run, 0, 1) == sm.prune_to_density(rewind, mask_at(run, 0, 0), 0.8)
     init = MLPTrainer().load_weights(run / "seed_0" / "init.safetensors", mlp(0))
     assert mask_at(run, 0, 1) != sm.prune_to_density(init, mask_at(run, 0, 0), 0.8)
+
+
+def test_a_finetune_ticket_and_its_budget_may_be_added_to_a_finished_run(tmp_path):
+    run = tmp_path / "run"
+    sm.run_lottery(MLPTrainer(), config(seeds=[0], levels=1, tickets=["winning"]), run, progress=False)
+    trainer = MLPTrainer()
+    more = config(seeds=[0], levels=1, tickets=["winning", "finetune"], finetune_budget="2ep")
+    sm.run_lottery(trainer, more, run, progress=False)
+    assert trainer.calls == [(0, 1, "finetune")] and trainer.units[0, 1, "finetune"].budget == sm.parse_step("2ep")
