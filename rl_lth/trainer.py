@@ -71,14 +71,25 @@ class RLTrainer(sm.Trainer):
         with torch_threads(self.runtime.threads):
             return self._train(unit)
 
+    def batch_losses(self, model: nn.Module, count: int, seed: int):
+        """The algorithm's training losses of ``count`` batches acted by ``model`` (snip, grasp)."""
+        return self.algorithm.batch_losses(model.to(self.algorithm.device), count, seed)
+
+    def ones_output(self, model: nn.Module):
+        """The network's outputs for one all-ones observation (synflow)."""
+        return self.algorithm.ones_output(model.to(self.algorithm.device))
+
     def _train(self, unit: sm.Unit) -> dict[str, float]:
         algorithm, budget = self.algorithm, self.budget
+        # fine-tuning trains for its own budget; the learning rate is constant, so the final one is the rate
+        batches = budget.batches if unit.budget is None else budget.batches_in(unit.budget)
+        trains = sm.ticket_kind(unit.ticket).trains  # the supermask acts with its start weights, never updated
         model = sm.start_model(self, unit).to(algorithm.device)
-        optimizer = algorithm.make_optimizer(model)
+        optimizer = algorithm.make_optimizer(model) if trains else None
         guard = sm.enforce(model, unit.mask, optimizer)  # pruned entries stay zero after every step
         runner = algorithm.open(unit.seed, budget.last_episodes)
         capture = self.rewind_batch(unit.capture_rewind) if unit.capture_rewind else None
-        log = UnitLog(unit, budget.batches, algorithm.score_name, self.runtime.progress)
+        log = UnitLog(unit, batches, algorithm.score_name, self.runtime.progress)
 
         def on_batch(batch: int, losses: dict[str, float], finished: list[float]) -> None:
             if batch == capture:
@@ -87,11 +98,14 @@ class RLTrainer(sm.Trainer):
 
         reward = None
         try:
-            algorithm.train(model, optimizer, runner, budget.batches, on_batch)
+            if trains:
+                algorithm.train(model, optimizer, runner, batches, on_batch)
+            else:
+                algorithm.play(model, runner, batches, budget.last_episodes, on_batch)
             self.save_weights(model, unit.final_path)  # before scoring: trained weights are never lost
             if not runner.scores.count:
                 raise ValueError(
-                    f"no episode of {self.env_id} finished in the unit's {budget.batches} batches, so "
+                    f"no episode of {self.env_id} finished in the unit's {batches} batches, so "
                     "it has no score (its trained weights are kept in "
                     f"{unit.final_path.name}): give it more batches (--epochs, --batches-per-epoch)"
                 )

@@ -14,6 +14,7 @@ from .pruning import (
     prune_layerwise,
     prune_to_density,
 )
+from .pruning_context import PruningContext
 from .random_ticket import random_mask_like, reinit_
 from .registry import Registry
 from .results import Result, read_results, write_results
@@ -21,6 +22,8 @@ from .run_folder import RunFolder, UnitFolder
 from .scope import SCOPES, embedding_parameters, prunable
 from .selection import select_lowest
 from .steps import Step, parse_step
+from .strategies import at_init, criteria, synflow  # noqa: F401  (register their strategies)
+from .ticket_kinds import deconstructing, random_masks  # noqa: F401  (register their ticket kinds)
 from .tickets import DENSE, TICKETS, WINNING, Start, TicketKind, ticket_kind
 from .trainer import Trainer, Unit, start_model
 from .workers import UnitFailed, Workers
@@ -40,6 +43,7 @@ __all__ = [
     "GlobalMagnitude",
     "LayerwiseMagnitude",
     "ScorePruning",
+    "PruningContext",
     "Mask",
     "DensityReport",
     "DensityRow",

@@ -11,6 +11,7 @@ from .steps import parse_step
 from .tickets import TICKETS, WINNING
 
 SCHEDULES = ("iterative", "oneshot")
+PRUNE_FROM = ("init", "rewind")
 KEEP_WEIGHTS = ("all", "needed")
 # Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run, and
 # fields that change nothing in the results, so a rerun may set them otherwise.
@@ -71,6 +72,25 @@ class LotteryConfig:
         default="global_magnitude",
         metadata={"help": "how a level's mask is chosen from trained weights", "choices": PRUNING},
     )
+    pruning_batches: int | None = field(
+        default=None,
+        metadata={"help": "training batches that snip and grasp score weights on (default: the papers' one)"},
+    )
+    prune_from: str = field(
+        default="init",
+        metadata={
+            "help": "the weights that pruning-at-initialization strategies (snip, grasp, synflow, magnitude_init, "
+            "random) prune: init (W_0) or rewind (the rewind point's weights)",
+            "choices": PRUNE_FROM,
+        },
+    )
+    finetune_budget: str | None = field(
+        default=None,
+        metadata={
+            "help": "how long the finetune ticket trains at the schedule's final learning rate: <N>it / <N>batches "
+            "/ <N>updates, or <N>ep (needed by --tickets finetune)"
+        },
+    )
     keep_weights: str = field(
         default="all",
         metadata={
@@ -121,6 +141,15 @@ class LotteryConfig:
         if self.scope not in SCOPES:
             raise ValueError(f"unknown pruning scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
         PRUNING[self.pruning]  # an unknown strategy is a ValueError naming the known ones
+        if self.pruning_batches is not None and (isinstance(self.pruning_batches, bool) or self.pruning_batches < 1):
+            raise ValueError(f"pruning batches must be at least 1, got {self.pruning_batches!r}")
+        if self.prune_from not in PRUNE_FROM:
+            raise ValueError(f"prune_from must be one of {', '.join(PRUNE_FROM)}, got {self.prune_from!r}")
+        fine_tuned = [t for t in self.tickets if TICKETS[t].fine_tunes]
+        if fine_tuned and self.finetune_budget is None:
+            raise ValueError(f"the {fine_tuned[0]} ticket trains for --finetune-budget: give one (e.g. 1000it or 2ep)")
+        if self.finetune_budget is not None:
+            self.finetune_budget = str(parse_step(self.finetune_budget))
         if self.keep_weights not in KEEP_WEIGHTS:
             raise ValueError(f"keep_weights must be one of {', '.join(KEEP_WEIGHTS)}, got {self.keep_weights!r}")
 

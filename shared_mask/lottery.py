@@ -13,6 +13,8 @@ from pathlib import Path
 
 from .config import LotteryConfig
 from .plan import LotteryPlan
+from .pruning import PRUNING
+from .pruning_context import missing_hooks
 from .results import write_results
 from .run_config import claim_run_folder
 from .run_folder import RunFolder
@@ -41,6 +43,11 @@ def run_lotteries(
     if len(set(map(Path.resolve, outs))) != len(outs):
         raise ValueError("two lotteries of the sweep share a run folder")
     for trainer, config, _ in lotteries:
+        missing = missing_hooks(PRUNING[config.pruning], trainer)
+        if missing:  # before any folder is written
+            raise ValueError(
+                f"--pruning {config.pruning} needs the trainer's {missing[0]} hook, which this trainer lacks"
+            )
         if config.transfer_from:
             transfer_source(config.transfer_from, trainer.suffix)  # a wrong path fails before any folder is written
     for (trainer, config, _), out in zip(lotteries, outs):

@@ -20,6 +20,7 @@ from .config import LotteryConfig
 from .files import atomic_write, write_json
 from .mask import Mask
 from .pruning import PRUNING
+from .pruning_context import PruningContext, trainer_hooks
 from .run_folder import Key, RunFolder
 from .scope import prunable
 from .steps import parse_step
@@ -99,6 +100,7 @@ class LotteryPlan:
             capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
             source_path=run.final(self._source(seed, level)) if level else None,
             mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level),
+            budget=parse_step(self.config.finetune_budget) if kind.fine_tunes else None,
         )
 
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
@@ -166,21 +168,42 @@ class LotteryPlan:
         return Mask.dense(model, prunable(model, config.scope, config.include, config.exclude))
 
     def _unlock_masks(self, seed: int) -> None:
-        """Load or compute every mask of ``seed`` whose source unit is done."""
+        """Load or compute every mask of ``seed`` whose inputs exist: the source unit's trained weights, or
+        the starting weights of a pruning-at-initialization strategy."""
         for level in range(1, self.config.levels + 1):
             if (seed, level) in self.masks:
                 continue
-            source = self._source(seed, level)
-            if not self.run.mask(seed, level).exists() and source not in self.done:
+            if not self.run.mask(seed, level).exists() and not self._can_prune(seed, level):
                 return
-            self.masks[seed, level] = self._level_mask(seed, level, lambda: self._prune(seed, level, source))
+            self.masks[seed, level] = self._level_mask(seed, level, lambda: self._prune(seed, level))
 
-    def _prune(self, seed: int, level: int, source: Key) -> Mask:
-        trainer, config = self.trainer, self.config
-        model = trainer.load_weights(self.run.final(source), trainer.build_model(seed))
+    def _can_prune(self, seed: int, level: int) -> bool:
+        if self.strategy.at_init:
+            return self._start_weights(seed).exists()
+        return self._source(seed, level) in self.done
+
+    def _start_weights(self, seed: int) -> Path:
+        """The weights a pruning-at-initialization strategy prunes (``config.prune_from``)."""
+        return self.run.init(seed) if self.config.prune_from == "init" else self.run.rewind(seed)
+
+    def _prune(self, seed: int, level: int) -> Mask:
+        trainer, config, run = self.trainer, self.config, self.run
+        context = PruningContext(
+            seed,
+            level,
+            run.init(seed),
+            run.rewind(seed),
+            trainer.read_state,
+            batches=config.pruning_batches,
+            **trainer_hooks(trainer, seed),
+        )
+        if self.strategy.at_init:  # one-shot from the starting weights, whatever the schedule
+            model = trainer.load_weights(self._start_weights(seed), trainer.build_model(seed))
+            return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level), context)
+        model = trainer.load_weights(run.final(self._source(seed, level)), trainer.build_model(seed))
         if config.schedule == "oneshot":
-            return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level))
-        return self.strategy.prune(model, self.masks[seed, level - 1], config.rate)
+            return self.strategy.prune_to_density(model, self.masks[seed, 0], config.density(level), context)
+        return self.strategy.prune(model, self.masks[seed, level - 1], config.rate, context)
 
     def _level_mask(self, seed: int, level: int, compute, file=None) -> Mask:
         """The mask of ``level`` read from its file (``self.run.mask``, or ``file``), computed and saved first

@@ -24,6 +24,7 @@ from collections.abc import Mapping
 import torch
 
 from .mask import Mask, ModelOrState
+from .pruning_context import PruningContext
 from .registry import Registry
 from .selection import Counts, select_lowest
 
@@ -72,53 +73,73 @@ def _check_fraction(value: float, what: str, upper_inclusive: bool = False) -> N
 
 
 class PruningStrategy(ABC):
-    """Turns trained weights and the current mask into the next, sparser mask."""
+    """Turns trained weights and the current mask into the next, sparser mask.
+
+    ``context`` (a :class:`PruningContext`) gives the seed's initial and rewind weights and the
+    trainer's data hooks to the strategies that need them; the others ignore it.
+    """
 
     name: str
+    # True: a pruning-at-initialization strategy; the lottery gives it the starting weights (W_0, or
+    # W_j with LotteryConfig.prune_from = "rewind") and each level's density, never trained weights.
+    at_init: bool = False
+    hooks: tuple[str, ...] = ()  # the trainer hooks it needs (batch_losses, ones_output)
+    label: str | None = None  # how the report names it (default: its name)
+    color: str | None = None  # its runs' colour in an overlay of runs with different strategies
 
     @abstractmethod
-    def prune(self, model: ModelOrState, mask: Mask, rate: float) -> Mask:
+    def prune(self, model: ModelOrState, mask: Mask, rate: float, context: PruningContext | None = None) -> Mask:
         """Iterative step: remove ``rate`` of the entries ``mask`` keeps."""
 
     @abstractmethod
-    def prune_to_density(self, model: ModelOrState, mask: Mask, density: float) -> Mask:
+    def prune_to_density(
+        self, model: ModelOrState, mask: Mask, density: float, context: PruningContext | None = None
+    ) -> Mask:
         """One-shot: keep ``density`` of all the entries ``mask`` covers."""
 
 
 class GlobalMagnitude(PruningStrategy):
     """The smallest magnitudes pooled over every tensor of the mask (the paper's)."""
 
-    name = "global_magnitude"
+    name, label, color = "global_magnitude", "IMP (global magnitude)", "tab:blue"
 
-    def prune(self, model, mask, rate):
+    def prune(self, model, mask, rate, context=None):
         return prune_global(model, mask, rate)
 
-    def prune_to_density(self, model, mask, density):
+    def prune_to_density(self, model, mask, density, context=None):
         return prune_to_density(model, mask, density)
 
 
 class ScorePruning(PruningStrategy):
     """Prunes the lowest ``score`` values: pooled over all tensors, or per tensor when ``pooled`` is False.
 
-    Subclasses define :meth:`score`; the selection is exact (exactly ``round(rate * alive)`` entries
-    go) and ties fall in parameter order, then flat index.
+    Subclasses define :meth:`score` (or, to see the model and the context, :meth:`scores`); the
+    selection is exact (exactly ``round(rate * alive)`` entries go) and ties fall in parameter order,
+    then flat index.
     """
 
     pooled: bool = True
 
-    @abstractmethod
     def score(self, name: str, weight: torch.Tensor) -> torch.Tensor:
         """Per-entry scores of parameter ``name`` (the shape of ``weight``; finite floats)."""
+        raise NotImplementedError(f"{type(self).__name__} defines neither score nor scores")
 
-    def prune(self, model, mask, rate):
+    def scores(
+        self, model: ModelOrState, params: dict[str, torch.Tensor], mask: Mask, context: PruningContext | None
+    ) -> Mapping[str, torch.Tensor]:
+        """Scores by parameter name of ``mask``'s tensors (``params``: the model's tensors by name);
+        by default :meth:`score` of each tensor, computed when the selection reads it."""
+        return _Scores(self, params)
+
+    def prune(self, model, mask, rate, context=None):
         _check_fraction(rate, "pruning rate")
         if self.pooled:
             counts = _round(rate * mask.alive())
         else:
             counts = [_round(rate * int(torch.count_nonzero(keep))) for _, keep in mask.items()]
-        return select_lowest(_Scores(self, mask.check(model)), mask.to_model(model), counts)
+        return self._select(model, mask, counts, context)
 
-    def prune_to_density(self, model, mask, density):
+    def prune_to_density(self, model, mask, density, context=None):
         _check_fraction(density, "target density", upper_inclusive=True)
         if self.pooled:
             counts = mask.alive() - _round(density * mask.numel())
@@ -126,7 +147,10 @@ class ScorePruning(PruningStrategy):
             counts = [int(torch.count_nonzero(keep)) - _round(density * keep.numel()) for _, keep in mask.items()]
         if min([counts] if self.pooled else counts) < 0:
             raise ValueError(f"the mask is already sparser than the target density {density}")
-        return select_lowest(_Scores(self, mask.check(model)), mask.to_model(model), counts)
+        return self._select(model, mask, counts, context)
+
+    def _select(self, model, mask, counts, context) -> Mask:
+        return select_lowest(self.scores(model, mask.check(model), mask, context), mask.to_model(model), counts)
 
 
 class LayerwiseMagnitude(ScorePruning):
@@ -138,7 +162,7 @@ class LayerwiseMagnitude(ScorePruning):
     def score(self, name, weight):
         return weight.detach().abs()
 
-    def prune(self, model, mask, rate):
+    def prune(self, model, mask, rate, context=None):
         return prune_layerwise(model, mask, rate)
 
 

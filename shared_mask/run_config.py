@@ -46,8 +46,8 @@ def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict
 
 def _may_change(key: str, old: dict) -> bool:
     """Lottery fields a rerun may set otherwise: more seeds, levels or tickets, what is kept on disk,
-    and a transfer added to a run that had none."""
-    return key in EXTENSIBLE + FREE or (key == "transfer_from" and old.get(key) is None)
+    and a transfer or a fine-tuning budget (for a finetune ticket added) given to a run that had none."""
+    return key in EXTENSIBLE + FREE or (key in ("transfer_from", "finetune_budget") and old.get(key) is None)
 
 
 def _differences(existing: dict, wanted: dict) -> list[str]:

@@ -71,6 +71,12 @@ class UnitFolder:
         """A fairseq lr_rewind unit's start: the rewind checkpoint with the pruned trained weights."""
         return self.dir / "lr_rewind_start.pt"
 
+    @property
+    def ticket_start(self) -> Path:
+        """A fairseq unit's start changed by its kind: derived start weights, fine-tuning's trained weights
+        at update 0, or the supermask's masked start (scored as it is)."""
+        return self.dir / "ticket_start.pt"
+
 
 @dataclass(frozen=True)
 class RunFolder:

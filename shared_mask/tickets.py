@@ -19,6 +19,8 @@ from __future__ import annotations
 import enum
 import zlib
 
+import torch
+
 from .mask import Mask
 from .random_ticket import random_mask_like
 from .registry import Registry
@@ -49,10 +51,17 @@ class TicketKind:
     # Distinguishes the ticket seeds of kinds at the same seed and level. The built-in kinds keep the
     # offsets they always had (so old run folders resume identically); others get one from their name.
     seed_offset: int | None = None
+    trains: bool = True  # False: scored as it starts, with no optimizer step (the supermask)
+    # True: trained for LotteryConfig.finetune_budget at the schedule's final learning rate (fine-tuning)
+    fine_tunes: bool = False
 
     def derive_mask(self, mask: Mask, seed: int) -> Mask:
         """The mask this ticket trains under, from the level's mask (``seed``: the unit's ticket seed)."""
         return mask
+
+    def derive_weights(self, weights: dict[str, torch.Tensor], mask: Mask, seed: int) -> None:
+        """Change the starting weights of ``mask``'s tensors in place before the mask applies (by default
+        they stay as the kind's ``start`` gives them)."""
 
     def ticket_seed(self, seed: int, level: int) -> int:
         """The seed of this kind's random choices (fresh weights, random positions) at (seed, level)."""

@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
 
 from . import tensor_file
@@ -37,6 +38,7 @@ class Unit:
     capture_rewind: Step | None = None  # dense unit with late rewinding: write W_j to rewind_path at this step
     source_path: Path | None = None  # the trained weights the level's mask was pruned from (Start.FINAL)
     mask_path: Path | None = None  # the level's mask file (a transferred ticket's: the fitted source mask)
+    budget: Step | None = None  # how long this ticket trains when its kind says (fine_tunes); None: the trainer's
 
     def __post_init__(self):
         if self.mask is None:
@@ -74,10 +76,18 @@ class Trainer(ABC):
     ``train(unit)`` trains ``unit``'s ticket under ``unit.mask`` (enforced through training), writes
     ``unit.final_path`` (and, if ``unit.capture_rewind`` is set, ``unit.rewind_path`` when training
     reaches that step) and returns its metrics. :func:`start_model` builds a ticket's starting model
-    for trainers that hold weights in memory.
+    for trainers that hold weights in memory. A kind that does not train (``trains``) is scored as it
+    starts; one that ``fine_tunes`` trains for ``unit.budget`` at the schedule's final learning rate.
+
+    Optional hooks for pruning at initialization (None: the trainer has none):
+    ``batch_losses(model, count, seed)`` yields the training losses (scalar tensors with their graphs)
+    of ``count`` batches for ``model`` (SNIP, GraSP); ``ones_output(model)`` returns the model's
+    outputs for one all-ones input (SynFlow).
     """
 
     suffix = ".safetensors"
+    batch_losses = None
+    ones_output = None
 
     @abstractmethod
     def config(self) -> dict:
@@ -129,11 +139,14 @@ def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
     """The ticket's starting model (as its kind says: W_0, the rewind weights W_j, a fresh
     initialization from ``unit.ticket_seed``, or the trained weights the mask was pruned from) with
     ``unit.mask`` applied."""
-    start = ticket_kind(unit.ticket).start
+    kind = ticket_kind(unit.ticket)
+    start = kind.start
     if start is Start.REINIT:
         model = trainer.build_model(unit.ticket_seed)
     else:
         path = {Start.INIT: unit.init_path, Start.REWIND: unit.rewind_path, Start.FINAL: unit.source_path}[start]
         model = trainer.load_weights(path, trainer.build_model(unit.seed))
+    with torch.no_grad():
+        kind.derive_weights(dict(model.named_parameters()), unit.mask, unit.ticket_seed)
     unit.mask.apply_(model)
     return model

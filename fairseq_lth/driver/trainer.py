@@ -21,11 +21,13 @@ import shared_mask as sm
 from shared_mask.files import atomic_write, write_json
 
 from ..plugin.checkpoint_compat import load_checkpoint
+from . import pruning_hooks
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
+from .finetune import final_learning_rate, finetune_args, max_update
 from .processes import PLUGIN_DIR, Member, run_group
 from .ranks import check_ranks, cpu_world_size, rank_commands
 from .task_kinds import TASKS
-from .ticket_start import start_checkpoint
+from .ticket_start import start_checkpoint, supermask_checkpoint
 from .train_args import check_train_args, parse_train_args, quiet, reserved_args
 from .unit_lock import unit_lock
 from .unit_progress import UnitProgress
@@ -144,6 +146,14 @@ class FairseqTrainer(sm.Trainer):
         }
         atomic_write(path, lambda tmp: torch.save(state, tmp))
 
+    def batch_losses(self, model: nn.Module, count: int, seed: int) -> list[torch.Tensor]:
+        """The task's criterion on ``count`` training batches (snip, grasp)."""
+        return pruning_hooks.batch_losses(*self._setup(), model, count, seed)
+
+    def ones_output(self, model: nn.Module) -> torch.Tensor:
+        """The model's logits for an all-ones input (synflow)."""
+        return pruning_hooks.ones_output(self._setup()[1], model)
+
     def read_state(self, path: Path) -> dict:
         return load_checkpoint(path)["model"]
 
@@ -198,6 +208,8 @@ class FairseqTrainer(sm.Trainer):
                 "--lth-ticket-seed",
                 str(unit.ticket_seed),
             ]
+            if sm.ticket_kind(unit.ticket).fine_tunes:
+                cmd += finetune_args(unit.budget, final_learning_rate(*self._setup(), self.build_model(unit.seed)))
         return cmd
 
     def train(self, unit: sm.Unit) -> dict[str, float]:
@@ -218,9 +230,11 @@ class FairseqTrainer(sm.Trainer):
             unit_lock(unit.dir) as lock,
             UnitProgress(unit, cfg.optimization.max_update, cfg.optimization.max_epoch, self.progress) as progress,
         ):
+            if not unit.final_path.exists() and not sm.ticket_kind(unit.ticket).trains:
+                model_checkpoint(supermask_checkpoint(unit, save_dir / "checkpoint_last.pt"), unit.final_path)
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
-                if last is None or not self._finished(last):
+                if last is None or not self._finished(last, unit):
                     commands = rank_commands(self.train_command(unit), self.train_args, cpu_world_size(cfg))
                     members = [
                         Member(cmd, files.rank_log(rank) if rank else files.log, None if rank else progress.line)
@@ -237,7 +251,8 @@ class FairseqTrainer(sm.Trainer):
                 shutil.rmtree(save_dir, ignore_errors=True)
         return metrics
 
-    def _finished(self, checkpoint: Path) -> bool:
-        """Whether ``checkpoint`` is at --max-update (the end of training that fairseq does not see on resume)."""
-        max_update = self._setup()[0].optimization.max_update
-        return max_update > 0 and checkpoint_updates(checkpoint) >= max_update
+    def _finished(self, checkpoint: Path, unit: sm.Unit) -> bool:
+        """Whether ``checkpoint`` is at the unit's --max-update (the end of training that fairseq does not see
+        on resume)."""
+        last = max_update(unit.budget, self._setup()[0].optimization.max_update)
+        return last > 0 and checkpoint_updates(checkpoint) >= last

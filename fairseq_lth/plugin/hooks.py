@@ -93,6 +93,10 @@ class LotteryOptions(FairseqDataclass):
             "weights' digests in SAVE_DIR/lth_verify.rank<R>.json (slow: for tests and new hardware)"
         },
     )
+    lth_fixed_lr: Optional[float] = field(
+        default=None,
+        metadata={"help": "train at this learning rate at every update, whatever the scheduler says (fine-tuning)"},
+    )
     # Read from the checkpoint options (not command-line options of the task).
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
@@ -204,6 +208,9 @@ class LotteryHooks:
             if distributed_utils.get_global_rank() == 0:
                 rewind.capture(self.rewind, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
             self._capture_due = False
+        if self.cfg.lth_fixed_lr is not None:
+            optimizer.set_lr(self.cfg.lth_fixed_lr)
+            metrics.log_scalar("lth_lr", optimizer.get_lr(), round=8)
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
             reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT
             if reinit:

@@ -7,7 +7,8 @@
 # usage: recipes/tiny/language_model.sh [RAW]
 #   RAW: a folder with wiki.train.tokens, wiki.valid.tokens, wiki.test.tokens (Wikitext's layout;
 #   default: a synthetic corpus made here)
-#   environment: OUT (default runs/tiny_language_model), LEVELS (2), EPOCHS (6), EMBED (64)
+#   environment: OUT (default runs/tiny_language_model), LEVELS (2), EPOCHS (6), EMBED (64), TICKETS, IMP_ARGS
+#   (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_language_model}
@@ -21,7 +22,7 @@ WORKERS=${WORKERS:-2} "$here/../wikitext2/preprocess.sh" "$raw" "$out"
 
 embed=${EMBED:-64}
 fairseq-lth-imp --task lottery_language_modeling --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" \
-    --seeds 0 --tickets winning random_reinit --rewind 1ep --scope all --average-last 1 --cpu \
+    --seeds 0 --tickets ${TICKETS:-winning random_reinit} --rewind 1ep --scope all --average-last 1 --cpu ${IMP_ARGS:-} \
     -- --arch lottery_lstm_wikitext2 --decoder-embed-dim "$embed" --decoder-hidden-size "$embed" --dropout 0.1 \
     --tokens-per-sample 50 --sample-break-mode none --batch-size 30 --required-batch-size-multiple 1 \
     --criterion cross_entropy --optimizer adam --adam-betas '(0.9, 0.999)' --adam-eps 1e-3 --lr 1e-2 \

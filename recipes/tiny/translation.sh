@@ -4,7 +4,8 @@
 # random_reinit tickets, late rewinding) of a tiny Transformer, scored by tokenized BLEU.
 # usage: recipes/tiny/translation.sh [RAW]
 #   RAW: a folder with train.{en,de}, valid.{en,de}, test.{en,de} (default: a synthetic corpus made here)
-#   environment: OUT (default runs/tiny_translation), LEVELS (2), MAX_UPDATE (120)
+#   environment: OUT (default runs/tiny_translation), LEVELS (2), MAX_UPDATE (120), TICKETS, IMP_ARGS (more
+#   fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_translation}
@@ -42,7 +43,8 @@ fi
 WORKERS=${WORKERS:-2} "$here/../wmt14_en_de/preprocess.sh" "$raw" "$out" 300
 
 fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds 0 \
-    --tickets winning random_reinit --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu \
+    --tickets ${TICKETS:-winning random_reinit} --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu \
+    ${IMP_ARGS:-} \
     -- --arch transformer --share-all-embeddings --encoder-layers 1 --decoder-layers 1 \
     --encoder-embed-dim 64 --decoder-embed-dim 64 --encoder-ffn-embed-dim 128 --decoder-ffn-embed-dim 128 \
     --encoder-attention-heads 2 --decoder-attention-heads 2 --dropout 0.1 \

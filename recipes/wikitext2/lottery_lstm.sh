@@ -23,6 +23,7 @@ set -euo pipefail
 DATA=${DATA:-data/wikitext2/bin}
 RUNS=${RUNS:-runs}
 TICKETS=${TICKETS:-winning random_reinit}
+DECONSTRUCTING_TICKETS=${DECONSTRUCTING_TICKETS:-winning random_reinit random_mask random_mask_global random_mask_even reshuffle sign_constant sign_random supermask finetune lr_rewind}
 cpu=()
 if [ "${DEVICE:-cuda}" = cpu ]; then
     cpu=(--cpu)
@@ -51,6 +52,13 @@ for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
         # chain, and a chain that follows the lr-rewound tickets; compare with lth-report --compare.
         lr_rewinding) lottery wikitext2_lstm_lr_rewinding 1ep iterative winning winning lr_rewind random_reinit ;;
         lr_chain) lottery wikitext2_lstm_lr_chain 1ep iterative lr_rewind lr_rewind random_reinit ;;
-        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain)" >&2; exit 1 ;;
+        # Beyond the paper (recipes/wikitext2/deconstructing.sh, pruning_at_init.sh): every ticket kind
+        # under IMP's masks, the other mask criteria, and pruning at initialization from W_0.
+        deconstructing) lottery wikitext2_lstm_deconstructing 1ep iterative winning $DECONSTRUCTING_TICKETS \
+            --finetune-budget "${FINETUNE:-10ep}" ;;
+        criterion_*) lottery "wikitext2_lstm_${run#criterion_}" 1ep iterative winning winning supermask random_reinit \
+            --pruning "${run#criterion_}" ;;
+        at_init_*) lottery "wikitext2_lstm_${run#at_init_}" 0 oneshot winning winning --pruning "${run#at_init_}" ;;
+        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain, deconstructing, criterion_<name>, at_init_<name>)" >&2; exit 1 ;;
     esac
 done

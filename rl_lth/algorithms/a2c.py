@@ -187,3 +187,20 @@ class A2C(Algorithm):
             optimizer.step()
             if on_batch is not None:
                 on_batch(batch, losses, finished)
+
+    def act(self, model: nn.Module, runner: EnvRunner) -> list[float]:
+        return runner.rollout(model, self.config.steps_per_env, self.config.reward_scale)[1]
+
+    def batch_losses(self, model: nn.Module, count: int, seed: int):
+        """A2C losses of ``count`` rollouts of ``model``'s policy on fresh games seeded with ``seed``."""
+        runner = self.open(seed, 1)
+        try:
+            for _ in range(count):
+                rollout = runner.rollout(model, self.config.steps_per_env, self.config.reward_scale)[0]
+                yield a2c_loss(model, rollout, self.config)[0]
+        finally:
+            runner.close()
+
+    def ones_output(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        weight = next(model.parameters())
+        return model(torch.ones(1, self.obs_size, dtype=weight.dtype, device=weight.device))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import ClassVar, Protocol
 
 import torch
@@ -73,6 +73,27 @@ class Algorithm(ABC):
         on_batch: BatchCallback | None = None,
     ) -> None:
         """``batches`` training batches on ``runner``'s games, calling ``on_batch`` after each."""
+
+    def act(self, model: nn.Module, runner: Runner) -> list[float]:
+        """One batch of acting with ``model`` and no update; the scores of the episodes it finished."""
+        raise ValueError(f"{self.name} cannot play without training (the supermask ticket)")
+
+    def batch_losses(self, model: nn.Module, count: int, seed: int) -> Iterator[torch.Tensor]:
+        """The training losses of ``count`` batches acted by ``model`` on games seeded with ``seed``."""
+        raise ValueError(f"{self.name} gives no batch losses (snip, grasp)")
+
+    def ones_output(self, model: nn.Module) -> tuple[torch.Tensor, ...]:
+        """The outputs of ``model`` for one all-ones observation, in the parameters' dtype (synflow)."""
+        raise ValueError(f"{self.name} gives no all-ones output (synflow)")
+
+    @torch.no_grad()
+    def play(self, model: nn.Module, runner: Runner, batches: int, episodes: int, on_batch: BatchCallback) -> None:
+        """Act with ``model`` (no update) until ``episodes`` episodes finished or ``batches`` batches were
+        acted, calling ``on_batch`` after each: the supermask's evaluation, on the seed's own games."""
+        for batch in range(1, batches + 1):
+            on_batch(batch, {}, self.act(model, runner))
+            if runner.scores.count >= episodes:
+                return
 
 
 ALGORITHMS: sm.Registry[type[Algorithm]] = sm.Registry("algorithm")

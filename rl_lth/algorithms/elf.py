@@ -195,3 +195,25 @@ class ELF(Algorithm):
                 behaviour.load_state_dict(model.state_dict())
             if on_batch is not None:
                 on_batch(update, stats, finished)
+
+    def act(self, model: nn.Module, runner: TrajectoryCollector) -> list[float]:
+        return runner.collect(model, self.config.trajectories)[1]
+
+    def batch_losses(self, model: nn.Module, count: int, seed: int):
+        """ELF losses of ``count`` batches of trajectories acted by ``model`` on games seeded with ``seed``."""
+        c, runner = self.config, self.open(seed, 1)
+        try:
+            for _ in range(count):
+                batch = runner.collect(model, c.trajectories)[0].to(self.device)
+                B, T = batch.actions.shape
+                logits, values = model(batch.obs.flatten(0, 1))
+                losses = (c.gamma, c.entropy_coef, c.value_coef, c.ratio_clamp, c.reward_clip, c.advantage_clip)
+                yield elf_loss(logits.view(B, T + 1, -1), values.view(B, T + 1), batch, *losses)[0]
+        finally:
+            runner.close()
+
+    def ones_output(self, model: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
+        """All-ones frames after the network's scaling of pixels (which would cast them to float32)."""
+        weight = next(model.parameters())
+        hidden = model.fc(model.trunk(torch.ones(1, *self.obs_shape, dtype=weight.dtype, device=weight.device)))
+        return model.policy(hidden), model.value(hidden)

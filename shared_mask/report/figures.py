@@ -17,6 +17,7 @@ from matplotlib.ticker import NullFormatter, NullLocator
 
 from ..files import atomic_write
 from ..tickets import DENSE_TICKET, TICKETS, WINNING
+from .ablation import run_colors
 from .mask_stats import ALL
 
 METRIC_LABELS = {
@@ -136,11 +137,11 @@ def _draw_run(ax, summary, legend_size):
 
 
 def compare_figure(summaries, labels):
-    """Ablation overlay: one colour per run, line style per ticket, dense as a dotted line."""
+    """Ablation overlay: one colour per run (its strategy's when strategies differ), line style per ticket,
+    dense as a dotted line."""
     fig = Figure(figsize=(7.2, 4.8), layout="constrained")
     ax = fig.add_subplot()
-    colors = [f"C{i % 10}" for i in range(len(summaries))]
-    for summary, label, color in zip(summaries, labels, colors):
+    for summary, label, color in zip(summaries, labels, run_colors(summaries)):
         for ticket in _plotted_tickets(summary):
             line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color, _compare_linestyle(ticket))
             line.set_gid(f"{summary.run.name}:{ticket}")

@@ -14,9 +14,10 @@ import statistics
 from dataclasses import dataclass
 
 from ..tickets import DENSE, TICKETS, WINNING
+from .ablation import ablation_lines, strategy_lines, strategy_of
 from .output import csv_text, write_utf8
 
-SETTINGS_SHOWN = ("schedule", "rewind", "scope", "rate", "levels", "seeds")
+SETTINGS_SHOWN = ("schedule", "pruning", "rewind", "scope", "rate", "levels", "seeds")
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ def summary_csv(summaries, tolerance):
         "dense_std",
     ]
     header += [f"{t}_{field}" for t in tickets for field in ("n", "mean", "std")]
-    header += [f"gap_winning_minus_{t}" for t in randoms] + ["winning_within_tolerance"]
+    header += [f"gap_winning_minus_{t}" for t in randoms] + ["winning_within_tolerance", "pruning"]
     rows = []
     for summary in summaries:
         run = summary.run
@@ -141,7 +142,7 @@ def summary_csv(summaries, tolerance):
             for ticket in tickets:
                 cells += _stat_cells(row.tickets.get(ticket))
             cells += ["" if summary.gap(row, t) is None else summary.gap(row, t) for t in randoms]
-            cells.append(summary.within_tolerance(row, tolerance))
+            cells += [summary.within_tolerance(row, tolerance), strategy_of(run)]
             rows.append(cells)
     return csv_text(header, rows)
 
@@ -239,7 +240,9 @@ def summary_markdown(summaries, tolerance):
         lines += [f"- {line}" for line in missing]
         if run.transfer:
             lines.append(transfer_sentence(run.transfer))
-        lines.append("")
+        lines += ["", *ablation_lines(summary)]
+    if len(summaries) > 1:
+        lines += strategy_lines(summaries)
     return "\n".join(lines)
 
 

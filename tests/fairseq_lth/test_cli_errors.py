@@ -83,6 +83,8 @@ def snapshot(folder):
         ("no end of training", "never end training: give every unit the same budget with --max-update or --max-epoch"),
         ("rewind between saves", "--rewind 3it: the rewind point is update 3, but --save-interval-updates 2"),
         ("rewind after training", "--rewind 8it: the dense run ends at --max-update 8, before the rewind point"),
+        ("finetune without a budget", "the finetune ticket trains for --finetune-budget: give one"),
+        ("no pruning batches", "pruning batches must be at least 1, got 0"),
     ],
 )
 def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, case, message):
@@ -114,6 +116,8 @@ def test_a_bad_command_is_one_line_and_writes_nothing(data, tmp_path, capfd, cas
         "no end of training": argv(data, out, "--rewind", "0", train=[*MODEL_ARGS, "--max-update", "0"]),
         "rewind between saves": argv(data, out, "--rewind", "3it"),
         "rewind after training": argv(data, out, "--rewind", "8it"),
+        "finetune without a budget": argv(data, out, "--tickets", "winning", "finetune"),
+        "no pruning batches": argv(data, out, "--pruning", "grasp", "--pruning-batches", "0"),
     }[case]
     (tmp_path / "notes.txt").write_text("mine\n")
     before = snapshot(tmp_path)

@@ -293,3 +293,20 @@ def test_driver_refuses_translation_data_and_translation_options(tmp_path, lm_da
             ["--data", str(lm_data), "--out", str(tmp_path / "run"), "--task", TASK, "--beam", "4", "--", *LM_ARGS]
         )
     assert not (tmp_path / "run").exists()
+
+
+def test_pruning_at_init_and_the_final_learning_rate_on_the_lstm(lm_builder):
+    """The driver's hooks on the LSTM language model (SNIP, GraSP through the recurrence, SynFlow's
+    embedding and LSTM treatment) and fine-tuning's rate under --max-epoch with the fixed schedule."""
+    from fairseq_lth.driver.finetune import final_learning_rate
+
+    model = lm_builder.build_model(0)
+    mask = sm.Mask.dense(model, sm.prunable(model, "all"))
+    context = sm.PruningContext(
+        batch_losses=lambda m, n: lm_builder.batch_losses(m, n, seed=0), ones_output=lm_builder.ones_output
+    )
+    synflow = type(sm.PRUNING["synflow"])()
+    synflow.rounds = 4  # the hooks are under test; the 100 rounds are tested on small models
+    for strategy in (sm.PRUNING["snip"], sm.PRUNING["grasp"], synflow):
+        assert strategy.prune_to_density(model, mask, 0.3, context).alive() == round(0.3 * mask.numel())
+    assert final_learning_rate(*lm_builder._setup(), model) == pytest.approx(1e-2)
