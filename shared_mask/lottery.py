@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import LotteryConfig
+from .driver_lock import driver_locks
 from .plan import LotteryPlan
 from .results import write_results
 from .run_config import claim_run_folder
@@ -41,14 +42,16 @@ def run_lotteries(
     if len(set(map(Path.resolve, outs))) != len(outs):
         raise ValueError("two lotteries of the sweep share a run folder")
     for trainer, config, _ in lotteries:
-        if config.transfer_from:
-            transfer_source(config.transfer_from, trainer.suffix)  # a wrong path fails before any folder is written
-    for (trainer, config, _), out in zip(lotteries, outs):
-        claim_run_folder(RunFolder(out, trainer.suffix), config, trainer.config())
-    plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
-    executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
-    try:
-        run_plans(plans, executor, progress)
-    finally:
-        executor.close()
-    return [write_results(out) for out in outs]
+        if config.transfer_from:  # a wrong or damaged source fails before any folder is written
+            transfer_source(config.transfer_from, trainer.suffix).check(trainer)
+    runs = [RunFolder(out, trainer.suffix) for (trainer, _, _), out in zip(lotteries, outs)]
+    with driver_locks(runs):
+        for (trainer, config, _), run in zip(lotteries, runs):
+            claim_run_folder(run, config, trainer.config())
+        plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
+        executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+        try:
+            run_plans(plans, executor, progress)
+        finally:
+            executor.close()
+        return [write_results(out) for out in outs]

@@ -17,7 +17,9 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import LotteryConfig
+from .config_file import read_run_config, run_id
 from .files import atomic_write, write_json
+from .identity import mask_identity
 from .mask import Mask
 from .pruning import PRUNING
 from .run_folder import Key, RunFolder
@@ -34,6 +36,7 @@ class LotteryPlan:
     def __init__(self, trainer: Trainer, config: LotteryConfig, out: Path):
         self.trainer, self.config, self.out = trainer, config, Path(out)
         self.run = RunFolder(out, trainer.suffix)
+        self.run_id = run_id(read_run_config(self.run.config))  # what its mask files record
         self.rewind = parse_step(config.rewind)
         self.strategy = PRUNING[config.pruning]
         self.source = transfer_source(config.transfer_from, trainer.suffix) if config.transfer_from else None
@@ -99,6 +102,7 @@ class LotteryPlan:
             capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
             source_path=run.final(self._source(seed, level)) if level else None,
             mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level),
+            mask_identity=mask_identity(self.run_id, seed, level),
         )
 
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
@@ -136,7 +140,7 @@ class LotteryPlan:
             model = trainer.load_weights(self.run.init(seed), trainer.build_model(seed))
             own_init = fit_weights(model, self._source_rewind)
             trainer.save_weights(model, path)
-            dense = fit_mask(Mask.load(self.source.mask_path(self.source.levels[0])), self.masks[seed, 0])[1]
+            dense = fit_mask(self.source.mask(self.source.levels[0]), self.masks[seed, 0])[1]
             write_json(
                 self.run.transfer,
                 {
@@ -150,7 +154,7 @@ class LotteryPlan:
             self.transfer_masks[seed, level] = self._level_mask(
                 seed,
                 level,
-                lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
+                lambda: fit_mask(self.source.mask(level), self.masks[seed, 0])[0],
                 self.run.transfer_mask,
             )
 
@@ -185,9 +189,9 @@ class LotteryPlan:
     def _level_mask(self, seed: int, level: int, compute, file=None) -> Mask:
         """The mask of ``level`` read from its file (``self.run.mask``, or ``file``), computed and saved first
         when the file does not exist yet."""
-        path = (file or self.run.mask)(seed, level)
+        path, identity = (file or self.run.mask)(seed, level), mask_identity(self.run_id, seed, level)
         if path.exists():
-            return Mask.load(path)
+            return Mask.load(path, identity=identity)
         mask = compute()
-        mask.save(path)
+        mask.save(path, identity)
         return mask
