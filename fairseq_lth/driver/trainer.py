@@ -18,9 +18,10 @@ from omegaconf import OmegaConf
 from torch import nn
 
 import shared_mask as sm
-from shared_mask.files import atomic_write, write_json
+from shared_mask.files import write_json
+from shared_mask.finite import check_finite
 
-from ..plugin.checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checked, save_checked
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .processes import PLUGIN_DIR, Member, run_group
 from .ranks import check_ranks, cpu_world_size, rank_commands
@@ -142,10 +143,10 @@ class FairseqTrainer(sm.Trainer):
             },
             "last_optimizer_state": None,
         }
-        atomic_write(path, lambda tmp: torch.save(state, tmp))
+        save_checked(state, path)
 
     def read_state(self, path: Path) -> dict:
-        return load_checkpoint(path)["model"]
+        return load_checked(path)["model"]
 
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
         model.load_state_dict(self.read_state(path), strict=True)
@@ -229,6 +230,7 @@ class FairseqTrainer(sm.Trainer):
                     run_group("fairseq-train", members, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
             if not files.scores.exists():
+                check_finite(self, unit, {})  # diverged weights fail here, not in the scorer
                 progress.scoring()
                 scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
                 write_json(files.scores, scores)
