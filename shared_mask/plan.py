@@ -162,7 +162,7 @@ class LotteryPlan:
         if (seed, 0, DENSE) in self.done and not self.run.rewind(seed).exists():
             raise ValueError(
                 f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
-                "train longer or rewind earlier"
+                "train longer or rewind earlier, in a new --out folder (this one holds the finished dense unit)"
             )
 
     def _dense_mask(self, seed: int) -> Mask:

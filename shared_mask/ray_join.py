@@ -8,7 +8,12 @@ what to change.
 
 from __future__ import annotations
 
+import os
 import socket
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from .errors import error_line
 
@@ -19,14 +24,34 @@ TOKEN_ADVICE = (
 
 
 def join_cluster(ray, address: str, timeout: float, **options) -> None:
-    """``ray.init(address=address, **options)``, failing within ``timeout`` s when nothing answers."""
+    """``ray.init(address=address, **options)``, failing within ``timeout`` s when nothing answers. Ray's
+    own retry lines (one a second) are held back and shown only if the join succeeds."""
     _probe(address, timeout)
+    with tempfile.TemporaryFile() as held:
+        try:
+            with _stderr_into(held):
+                ray.init(address=address, **options)
+        except Exception as error:  # Ray raises many kinds (ConnectionError, RuntimeError, its own RayErrors)
+            held.seek(0)
+            said = held.read().decode(errors="replace") + str(error)
+            if isinstance(error, ray.exceptions.AuthenticationError) or "InvalidAuthToken" in said:
+                raise ValueError(f"the Ray cluster at {address} refused this client: {TOKEN_ADVICE}") from error
+            raise ValueError(f"cannot join the Ray cluster at {address}: {error_line(error)}") from error
+        held.seek(0)
+        sys.stderr.write(held.read().decode(errors="replace"))
+
+
+@contextmanager
+def _stderr_into(file) -> Iterator[None]:
+    """File descriptor 2 (where Ray's C++ core logs) into ``file`` for a while."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(file.fileno(), 2)
     try:
-        ray.init(address=address, **options)
-    except ray.exceptions.AuthenticationError as error:
-        raise ValueError(f"the Ray cluster at {address} refused this client: {TOKEN_ADVICE}") from error
-    except (ConnectionError, TimeoutError, RuntimeError, ray.exceptions.RayError) as error:
-        raise ValueError(f"cannot join the Ray cluster at {address}: {error_line(error)}") from error
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _probe(address: str, timeout: float) -> None:
