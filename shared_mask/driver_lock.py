@@ -20,8 +20,9 @@ from .run_folder import RunFolder
 
 @contextmanager
 def driver_lock(run: RunFolder) -> Iterator[None]:
-    """Hold ``run``'s driver lock; ValueError naming the holder when another driver has it. A folder
-    this call created is removed again if the driver leaves nothing in it but the lock."""
+    """Hold ``run``'s driver lock; ValueError naming the holder when another driver has it. A folder the
+    driver did not claim (no config.json) is left as it was: the lock file goes, and the folder too if
+    this call created it."""
     if run.root.exists() and not run.root.is_dir():
         raise ValueError(f"{run.root} is a file, not a run folder")
     created = not run.root.exists()
@@ -30,9 +31,11 @@ def driver_lock(run: RunFolder) -> Iterator[None]:
         fd = os.open(run.driver_lock, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as e:
         raise ValueError(f"cannot write the run folder {run.root}: {e.strerror or e}") from e
+    held = False
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            held = True
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
             raise ValueError(
@@ -42,9 +45,10 @@ def driver_lock(run: RunFolder) -> Iterator[None]:
         os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         yield
     finally:
-        if created and [p.name for p in run.root.iterdir()] == [run.driver_lock.name]:
+        if held and not run.config.exists():  # nothing was claimed: leave the folder as it was
             run.driver_lock.unlink(missing_ok=True)
-            run.root.rmdir()
+            if created and not any(run.root.iterdir()):
+                run.root.rmdir()
         os.close(fd)
 
 
