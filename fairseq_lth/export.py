@@ -22,9 +22,8 @@ from fairseq import checkpoint_utils
 from torch import nn
 
 from shared_mask.export import Exporter, FinishedUnit, SparseLSTM, SparseTicket, best_kernel
-from shared_mask.files import atomic_write
 
-from .plugin.checkpoint_compat import load_checkpoint
+from .plugin.checkpoint_compat import load_checked, save_checked
 
 LSTM_KEY = "decoder.lstm.weight_ih_l0"  # the plugin's LSTM language model (lstm_lm.LSTMDecoder)
 _NAMESPACE, _TUPLE = "__argparse_namespace__", "__tuple__"
@@ -38,11 +37,8 @@ class FairseqExporter(Exporter):
         return "task" in trainer and "train_args" in trainer
 
     def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
-        try:
-            state = load_checkpoint(unit.final)
-            model = state["model"]
-        except Exception as e:  # torch.load raises many kinds on a damaged file
-            raise ValueError(f"{unit.final}: not a fairseq checkpoint: {e}") from e
+        state = load_checked(unit.final)  # its checksum checked: a flipped byte is refused
+        model = state["model"]
         kept = {
             "args": state.get("args"),
             "cfg": state.get("cfg"),
@@ -84,7 +80,7 @@ class FairseqExporter(Exporter):
             "task_state": {},
             "last_optimizer_state": None,
         }
-        atomic_write(out, lambda tmp: torch.save(state, tmp))
+        save_checked(state, out)
         return out
 
 

@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
+from shared_mask import tensor_file
 from shared_mask.export import Exporter, FinishedUnit, SparseTicket, sparsify
-from shared_mask.files import atomic_write
 
 from .atari.network import ELFAtariNet
 from .network import ActorCritic
@@ -32,10 +30,7 @@ class RLExporter(Exporter):
         return "algo" in trainer and "task" not in trainer
 
     def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
-        try:
-            tensors = load_file(str(unit.final))
-        except (SafetensorError, OSError) as e:
-            raise ValueError(f"{unit.final}: not a safetensors weight file: {e}") from e
+        tensors = tensor_file.load(unit.final)[0]  # its checksum checked: a flipped byte is refused
         config = network_config(tensors, unit.run_config["trainer"], str(unit.final))
         build(config, tensors, str(unit.final))  # the weights must fit the network they describe
         return tensors, config
@@ -50,7 +45,7 @@ class RLExporter(Exporter):
         return model
 
     def unpack(self, ticket: SparseTicket, out: Path) -> Path:
-        atomic_write(out, lambda tmp: save_file(ticket.tensors, str(tmp)))
+        tensor_file.save(ticket.tensors, out)  # with a checksum, as the trainer writes its weights
         return out
 
 

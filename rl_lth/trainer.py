@@ -107,7 +107,8 @@ class RLTrainer(sm.Trainer):
                 raise ValueError(
                     f"no episode of {self.env_id} finished in the unit's {batches} batches, so "
                     "it has no score (its trained weights are kept in "
-                    f"{unit.final_path.name}): give it more batches (--epochs, --batches-per-epoch)"
+                    f"{unit.final_path.name}): rerun with more batches (--epochs, --batches-per-epoch; in a new "
+                    "--out folder if other units of this run have finished)"
                 )
             reward = runner.scores.mean_last(budget.last_episodes)
         finally:

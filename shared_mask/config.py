@@ -132,6 +132,8 @@ class LotteryConfig:
         chain = TICKETS[self.chain]
         if chain.control or chain.transferred:
             raise ValueError(f"the chain follows a candidate ticket (winning, lr_rewind, ...), not {self.chain}")
+        if self.schedule == "oneshot" and self.chain != WINNING:
+            raise ValueError(f"--chain {self.chain} has no effect with the oneshot schedule: leave it out")
         if self.schedule == "iterative" and self.chain not in self.tickets:
             raise ValueError(
                 f"the iterative schedule prunes the {self.chain} ticket of each level: "

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import LotteryConfig
+from .driver_lock import driver_locks
 from .plan import LotteryPlan
 from .pruning import PRUNING
 from .pruning_context import missing_hooks
@@ -48,14 +49,16 @@ def run_lotteries(
             raise ValueError(
                 f"--pruning {config.pruning} needs the trainer's {missing[0]} hook, which this trainer lacks"
             )
-        if config.transfer_from:
-            transfer_source(config.transfer_from, trainer.suffix)  # a wrong path fails before any folder is written
-    for (trainer, config, _), out in zip(lotteries, outs):
-        claim_run_folder(RunFolder(out, trainer.suffix), config, trainer.config())
-    plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
-    executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
-    try:
-        run_plans(plans, executor, progress)
-    finally:
-        executor.close()
-    return [write_results(out) for out in outs]
+        if config.transfer_from:  # a wrong or damaged source fails before any folder is written
+            transfer_source(config.transfer_from, trainer.suffix).check(trainer)
+    runs = [RunFolder(out, trainer.suffix) for (trainer, _, _), out in zip(lotteries, outs)]
+    with driver_locks(runs):
+        for (trainer, config, _), run in zip(lotteries, runs):
+            claim_run_folder(run, config, trainer.config())
+        plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
+        executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+        try:
+            run_plans(plans, executor, progress)
+        finally:
+            executor.close()
+        return [write_results(out) for out in outs]

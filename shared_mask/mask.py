@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from . import tensor_file
+from .identity import check_mask_identity
 from .scope import prunable
 
 FORMAT = "shared_mask.bitpacked.v1"
@@ -164,21 +165,26 @@ class Mask:
         return model
 
     # -- files ----------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike) -> None:
+    def save(self, path: str | os.PathLike, identity: dict[str, str] | None = None) -> None:
         """Write the mask bit-packed in a safetensors container, atomically, byte-deterministically,
-        with a checksum that :meth:`load` verifies."""
+        with a checksum that :meth:`load` verifies and ``identity`` (the run, seed and level it belongs
+        to, :func:`shared_mask.identity.mask_identity`) that :meth:`load` checks when asked."""
         packed = {n: torch.from_numpy(np.packbits(t.cpu().numpy().reshape(-1))) for n, t in self.items()}
         metadata = {
             "format": FORMAT,
             "names": json.dumps(self.names()),
             "shapes": json.dumps({n: list(t.shape) for n, t in self.items()}),
+            **(identity or {}),
         }
         tensor_file.save(packed, path, metadata)
 
     @classmethod
-    def load(cls, path: str | os.PathLike, model: ModelOrState | None = None) -> Mask:
+    def load(
+        cls, path: str | os.PathLike, model: ModelOrState | None = None, identity: dict[str, str] | None = None
+    ) -> Mask:
         """Read a mask file (its checksum verified) onto the CPU; with ``model``, check its names and
-        shapes against the model and put each tensor on its parameter's device."""
+        shapes against the model and put each tensor on its parameter's device; with ``identity``, refuse
+        a file that records another run, seed or level."""
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"mask file not found: {path}")
@@ -196,6 +202,7 @@ class Mask:
                 tensors[name] = torch.from_numpy(bits.view(np.bool_)).reshape(shapes[name])
         except (ValueError, KeyError, TypeError, json.JSONDecodeError) as e:
             raise ValueError(f"{path} is not a valid mask file (corrupt or another format): {e}") from e
+        check_mask_identity(metadata, identity, path)
         mask = cls(tensors)
         return mask if model is None else mask.to_model(model)
 

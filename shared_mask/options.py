@@ -13,7 +13,6 @@ import argparse
 import dataclasses
 import importlib
 import math
-import os
 import sys
 import types
 import typing
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import LotteryConfig
+from .errors import one_line_errors
 from .workers import UnitFailed, Workers
 
 UNSET_HELP = "default: the preset's"
@@ -154,14 +154,11 @@ def workers_from_args(args: argparse.Namespace) -> Workers:
 
 
 def run_command(parser: argparse.ArgumentParser, command: Callable[[], object]) -> None:
-    """Run ``command``. A bad setting, a missing file or a failed unit ends the program with one
-    ``prog: error:`` line and status 2 (set ``LTH_DEBUG=1`` for the traceback); ^C exits with status 130."""
+    """Run ``command``. A bad setting, a missing or damaged file, a full or read-only disk or a failed unit
+    ends the program with one ``prog: error:`` line and status 2 (set ``LTH_DEBUG=1`` for the traceback); ^C exits with status 130."""
     try:
-        command()
-    except (ValueError, FileNotFoundError, UnitFailed) as error:
-        if os.environ.get("LTH_DEBUG"):
-            raise
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+        with one_line_errors(parser, (UnitFailed,)):
+            command()
     except KeyboardInterrupt:
         sys.exit(130)
 

@@ -17,7 +17,9 @@ from functools import cached_property
 from pathlib import Path
 
 from .config import LotteryConfig
+from .config_file import read_run_config, run_id
 from .files import atomic_write, write_json
+from .identity import mask_identity
 from .mask import Mask
 from .pruning import PRUNING
 from .pruning_context import PruningContext, trainer_hooks
@@ -35,6 +37,7 @@ class LotteryPlan:
     def __init__(self, trainer: Trainer, config: LotteryConfig, out: Path):
         self.trainer, self.config, self.out = trainer, config, Path(out)
         self.run = RunFolder(out, trainer.suffix)
+        self.run_id = run_id(read_run_config(self.run.config))  # what its mask files record
         self.rewind = parse_step(config.rewind)
         self.strategy = PRUNING[config.pruning]
         self.source = transfer_source(config.transfer_from, trainer.suffix) if config.transfer_from else None
@@ -101,6 +104,7 @@ class LotteryPlan:
             source_path=run.final(self._source(seed, level)) if level else None,
             mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level),
             budget=parse_step(self.config.finetune_budget) if kind.fine_tunes else None,
+            mask_identity=mask_identity(self.run_id, seed, level),
         )
 
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
@@ -138,7 +142,7 @@ class LotteryPlan:
             model = trainer.load_weights(self.run.init(seed), trainer.build_model(seed))
             own_init = fit_weights(model, self._source_rewind)
             trainer.save_weights(model, path)
-            dense = fit_mask(Mask.load(self.source.mask_path(self.source.levels[0])), self.masks[seed, 0])[1]
+            dense = fit_mask(self.source.mask(self.source.levels[0]), self.masks[seed, 0])[1]
             write_json(
                 self.run.transfer,
                 {
@@ -152,7 +156,7 @@ class LotteryPlan:
             self.transfer_masks[seed, level] = self._level_mask(
                 seed,
                 level,
-                lambda: fit_mask(Mask.load(self.source.mask_path(level)), self.masks[seed, 0])[0],
+                lambda: fit_mask(self.source.mask(level), self.masks[seed, 0])[0],
                 self.run.transfer_mask,
             )
 
@@ -160,7 +164,7 @@ class LotteryPlan:
         if (seed, 0, DENSE) in self.done and not self.run.rewind(seed).exists():
             raise ValueError(
                 f"the dense run of seed {seed} ended before the rewind point {self.config.rewind}; "
-                "train longer or rewind earlier"
+                "train longer or rewind earlier, in a new --out folder (this one holds the finished dense unit)"
             )
 
     def _dense_mask(self, seed: int) -> Mask:
@@ -208,9 +212,9 @@ class LotteryPlan:
     def _level_mask(self, seed: int, level: int, compute, file=None) -> Mask:
         """The mask of ``level`` read from its file (``self.run.mask``, or ``file``), computed and saved first
         when the file does not exist yet."""
-        path = (file or self.run.mask)(seed, level)
+        path, identity = (file or self.run.mask)(seed, level), mask_identity(self.run_id, seed, level)
         if path.exists():
-            return Mask.load(path)
+            return Mask.load(path, identity=identity)
         mask = compute()
-        mask.save(path)
+        mask.save(path, identity)
         return mask

@@ -1,14 +1,22 @@
-"""Claiming a run folder for a configuration: config.json is written once, and a rerun is checked
-against it (it may add seeds, levels or tickets, and change what changes no result)."""
+"""Claiming a run folder for a configuration: config.json is written once (with a digest of its contents),
+and a rerun is checked against it. A rerun may add seeds, levels or tickets and change what changes no
+result; the guard protects finished results, not failed attempts: a change that no finished unit depends
+on is accepted, and the files of the earlier attempt that depend on it are removed (and named)."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from dataclasses import asdict
 
 from .config import EXTENSIBLE, FREE, LotteryConfig
+from .config_file import read_run_config, with_digest
 from .files import write_json
 from .run_folder import RunFolder
+from .tickets import TRANSFER_TICKETS
+
+TRANSFER_FROM = "lottery.transfer_from"
 
 
 def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict) -> None:
@@ -18,30 +26,49 @@ def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out} is a file, not a run folder")
     if path.exists():
-        try:
-            existing = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ValueError(f"{path} is corrupt: {e}") from e
-        if not (isinstance(existing, dict) and all(isinstance(existing.get(k), dict) for k in ("lottery", "trainer"))):
-            raise ValueError(f"{path} is not a run configuration (no lottery and trainer sections)")
+        existing = read_run_config(path)
         differences = _differences(existing, wanted)
-        if differences:
+        if differences and not _discard_attempt(run, differences):
             raise ValueError(
-                f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
-                "use another output folder"
+                f"{out} holds finished results of a different configuration "
+                f"({'; '.join(differences.values())}); use another output folder"
             )
-        lottery = existing["lottery"]
-        for key in ("seeds", "tickets"):
-            wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]
-        wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
-    elif out.exists() and any(out.iterdir()):
+        if not differences or set(differences) == {TRANSFER_FROM}:
+            lottery = existing["lottery"]
+            for key in ("seeds", "tickets"):
+                wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]
+            wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
+    elif out.exists() and any(p != run.driver_lock for p in out.iterdir()):
         raise ValueError(f"{out} is not empty and holds no config.json: not a run folder")
     try:
-        write_json(path, wanted)
+        write_json(path, with_digest(wanted))
     except OSError as e:
         raise ValueError(f"cannot write the run folder {out}: {e.strerror or e}") from e
     for leftover in run.leftovers():
         leftover.unlink(missing_ok=True)
+
+
+def _discard_attempt(run: RunFolder, differences: dict[str, str]) -> bool:
+    """Remove the files of an earlier attempt that depend on the changed settings, when no finished unit
+    does (only a transfer's units when only the transfer source changed); False when some do."""
+    finished = [path.parent.name for path in run.metrics_files()]
+    if set(differences) == {TRANSFER_FROM}:
+        if any(ticket in TRANSFER_TICKETS for ticket in finished):
+            return False
+        doomed = [run.transfer, *run.root.glob("seed_*/transfer_rewind.*"), *run.root.glob("seed_*/level_*/transfer*")]
+    elif finished:
+        return False
+    else:
+        doomed = [run.results, run.transfer, *run.root.glob("seed_*")]
+    doomed = [path for path in doomed if path.exists()]
+    print(
+        f"{run.root}: no finished unit depends on the changed settings ({'; '.join(differences.values())}); "
+        f"removing {len(doomed)} files and folders of the earlier attempt",
+        file=sys.stderr,
+    )
+    for path in doomed:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return True
 
 
 def _may_change(key: str, old: dict) -> bool:
@@ -50,8 +77,9 @@ def _may_change(key: str, old: dict) -> bool:
     return key in EXTENSIBLE + FREE or (key in ("transfer_from", "finetune_budget") and old.get(key) is None)
 
 
-def _differences(existing: dict, wanted: dict) -> list[str]:
-    found = []
+def _differences(existing: dict, wanted: dict) -> dict[str, str]:
+    """{section.key: what differs} of the fields a rerun may not change."""
+    found = {}
     # A lottery field added after a folder was written holds its default there.
     added_since = {"lottery": asdict(LotteryConfig()), "trainer": {}}
     for section in ("lottery", "trainer"):
@@ -61,5 +89,5 @@ def _differences(existing: dict, wanted: dict) -> list[str]:
                 continue
             before = old.get(key, added_since[section].get(key))
             if before != new.get(key):
-                found.append(f"{section}.{key}: {before!r} in the folder, {new.get(key)!r} now")
+                found[f"{section}.{key}"] = f"{section}.{key}: {before!r} in the folder, {new.get(key)!r} now"
     return found

@@ -101,6 +101,11 @@ class RunFolder:
         return self.root / "results.csv"
 
     @property
+    def driver_lock(self) -> Path:
+        """Held by the one driver running this folder (:mod:`shared_mask.driver_lock`)."""
+        return self.root / ".driver.lock"
+
+    @property
     def transfer(self) -> Path:
         """Which source a transfer came from and which tensors it did not take."""
         return self.root / "transfer.json"

@@ -39,6 +39,7 @@ class Unit:
     source_path: Path | None = None  # the trained weights the level's mask was pruned from (Start.FINAL)
     mask_path: Path | None = None  # the level's mask file (a transferred ticket's: the fitted source mask)
     budget: Step | None = None  # how long this ticket trains when its kind says (fine_tunes); None: the trainer's
+    mask_identity: dict[str, str] | None = None  # the run, seed and level that file must record
 
     def __post_init__(self):
         if self.mask is None:
@@ -49,7 +50,9 @@ class Unit:
     def __getattr__(self, name: str):
         if name != "mask" or "mask_path" not in self.__dict__:
             raise AttributeError(name)
-        mask = ticket_kind(self.ticket).derive_mask(Mask.load(self.mask_path), self.ticket_seed)
+        mask = ticket_kind(self.ticket).derive_mask(
+            Mask.load(self.mask_path, identity=self.mask_identity), self.ticket_seed
+        )
         object.__setattr__(self, "mask", mask)
         return mask
 

@@ -14,6 +14,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .config_file import read_run_config, run_id
+from .identity import mask_identity
 from .mask import Mask
 from .run_folder import RunFolder, locate_seed
 
@@ -26,9 +28,25 @@ class TransferSource:
     run: RunFolder
     seed: int
     levels: tuple[int, ...]
+    run_id: str  # the source run's identity, which its mask files record
 
     def mask_path(self, level: int) -> Path:
         return self.run.mask(self.seed, level)
+
+    def mask(self, level: int) -> Mask:
+        """The source's mask of ``level``, refused when its file records another run, seed or level."""
+        return Mask.load(self.mask_path(level), identity=mask_identity(self.run_id, self.seed, level))
+
+    def check(self, trainer) -> None:
+        """Read every file the transfer needs (``trainer`` reads the rewind weights), before any folder is
+        written: a truncated, corrupt or refused file is one ValueError naming it."""
+        try:
+            trainer.read_state(self.rewind_path)
+            for level in self.levels:
+                self.mask(level)
+        except Exception as error:  # the trainer's reader may raise anything (a refused pickle, a zip error)
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ValueError(f"--transfer-from {self.given}: {first}") from error
 
     @property
     def rewind_path(self) -> Path:
@@ -46,7 +64,11 @@ def transfer_source(given: str, suffix: str) -> TransferSource:
         ) from None
     run = RunFolder(found.root, suffix)
     levels = (level,) if level is not None else tuple(k for k in run.levels_with_masks(seed) if k > 0)
-    source = TransferSource(given, run, seed, levels)
+    try:
+        identity = run_id(read_run_config(run.config))
+    except ValueError as error:
+        raise ValueError(f"--transfer-from {given}: {error}") from error
+    source = TransferSource(given, run, seed, levels, identity)
     if not levels or levels[0] == 0:
         raise ValueError(f"--transfer-from {given}: no pruned level with a mask.safetensors to transfer")
     for needed in [source.rewind_path, *map(source.mask_path, levels)]:

@@ -20,7 +20,9 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .files import write_json
+from .finite import check_finite
 from .plan import LotteryPlan
+from .ray_join import join_cluster
 from .results import write_results
 
 RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many times
@@ -44,6 +46,9 @@ class Workers:
             "system every node sees"
         },
     )
+    ray_timeout: float = field(
+        default=30.0, metadata={"help": "seconds to wait for the cluster at --ray-address to answer"}
+    )
     cpus_per_unit: float = field(default=1.0, metadata={"help": "CPUs Ray reserves for each unit"})
     gpus_per_unit: float = field(
         default=0.0,
@@ -56,6 +61,8 @@ class Workers:
     def __post_init__(self):
         if self.workers < 0:
             raise ValueError(f"--workers must be 0 (in this process) or positive, got {self.workers}")
+        if not (self.ray_timeout > 0 and math.isfinite(self.ray_timeout)):
+            raise ValueError(f"--ray-timeout must be a positive number of seconds, got {self.ray_timeout}")
         if not (self.cpus_per_unit > 0 and math.isfinite(self.cpus_per_unit)):
             raise ValueError(f"--cpus-per-unit must be positive, got {self.cpus_per_unit}")
         if not (self.gpus_per_unit >= 0 and math.isfinite(self.gpus_per_unit)):
@@ -83,6 +90,7 @@ def train_unit(trainer, unit) -> dict:
     metrics = trainer.train(unit)
     if not unit.final_path.exists():
         raise RuntimeError(f"the trainer did not write {unit.final_path}")
+    check_finite(trainer, unit, metrics)
     density = unit.mask.density()
     record = {
         "seed": unit.seed,
@@ -132,7 +140,9 @@ class RayCluster:
         self._owns = not ray.is_initialized()
         if self._owns:
             if workers.ray_address is not None:
-                ray.init(address=workers.ray_address, runtime_env=worker_env(), log_to_driver=False)
+                join_cluster(
+                    ray, workers.ray_address, workers.ray_timeout, runtime_env=worker_env(), log_to_driver=False
+                )
             else:
                 ray.init(num_cpus=max(1, math.ceil(workers.workers * workers.cpus_per_unit)), **local_ray_options())
         gpus = ray.cluster_resources().get("GPU", 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
@@ -10,12 +11,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import torch
-
 from shared_mask.files import atomic_write
 
-from ..plugin.checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checkpoint, save_checked
 
+logger = logging.getLogger(__name__)
 _INTERVAL = re.compile(r"^checkpoint_\d+_(\d+)\.pt$")
 _EPOCH = re.compile(r"^checkpoint(\d+)\.pt$")
 
@@ -55,27 +55,31 @@ def usable_last_checkpoint(save_dir: str | os.PathLike) -> Path | None:
     """
     save_dir = Path(save_dir)
     last = save_dir / "checkpoint_last.pt"
-    if not last.exists() or _loads(last):
+    problem = _problem(last) if last.exists() else None
+    if problem is None:
         return last if last.exists() else None
     intact = [
         (checkpoint_updates(p), p)
         for p in save_dir.glob("checkpoint*.pt")
-        if p != last and (_INTERVAL.match(p.name) or _EPOCH.match(p.name)) and _loads(p)
+        if p != last and (_INTERVAL.match(p.name) or _EPOCH.match(p.name)) and _problem(p) is None
     ]
     if not intact:
+        logger.warning("%s does not load (%s): deleted, the unit trains from its start", last, problem)
         last.unlink()
         return None
     source = max(intact)[1]
+    logger.warning("%s does not load (%s): replaced by %s, the unit resumes from there", last, problem, source.name)
     atomic_write(last, lambda tmp: shutil.copyfile(source, tmp))
     return last
 
 
-def _loads(path: Path) -> bool:
+def _problem(path: Path) -> str | None:
+    """Why ``path`` does not load (truncated, empty, or refused by the safe loader), or None."""
     try:
         load_checkpoint(path, mmap=True)
-        return True
-    except (RuntimeError, EOFError, pickle.UnpicklingError):  # a truncated or empty file
-        return False
+        return None
+    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+        return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 
 def checkpoint_updates(path: Path) -> int:
@@ -87,7 +91,7 @@ def model_checkpoint(path: str | os.PathLike, out: str | os.PathLike) -> Path:
     """Write ``path`` without its optimizer state: the weights, loadable by fairseq-generate."""
     state = load_checkpoint(path)
     state["last_optimizer_state"] = None
-    atomic_write(out, lambda tmp: torch.save(state, tmp))
+    save_checked(state, out)
     return Path(out)
 
 
@@ -113,7 +117,7 @@ def average_checkpoints(paths: list[Path], out: str | os.PathLike) -> Path:
         k: (v / len(paths)).to(state["model"][k].dtype) if v.is_floating_point() else v for k, v in total.items()
     }
     state["last_optimizer_state"] = None
-    atomic_write(out, lambda tmp: torch.save(state, tmp))
+    save_checked(state, out)
     return Path(out)
 
 

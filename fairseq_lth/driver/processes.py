@@ -24,6 +24,7 @@ from typing import NamedTuple, TextIO
 PLUGIN_DIR = str(Path(__file__).resolve().parents[1])  # the fairseq_lth folder: the --user-dir of every fairseq command
 _PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _TAIL = 25  # lines of output kept for the error message
+_DIVERGED = "gradients are nan/inf"  # fairseq's words for non-finite gradients
 
 
 class ProcessFailed(RuntimeError):
@@ -120,6 +121,7 @@ class _Child:
             pass_fds=pass_fds,
         )
         self.error: BaseException | None = None
+        self.diverged = False  # fairseq said "gradients are Nan/Inf"
         lock = threading.Lock()
         self.pumps = [
             threading.Thread(target=self._pump, args=(stream, lock, tail, on_line), daemon=True)
@@ -150,6 +152,8 @@ class _Child:
         # A Python program's last words (the exception) are on stderr; fairseq logs to stdout.
         tails = (self.err_tail, self.out_tail)
         last = next((line for tail in tails for line in reversed(tail) if line.strip()), "no output")
+        if self.diverged:  # fairseq's NaN detector then dies of a StopIteration: name the cause instead
+            last = "gradients are NaN/inf: training diverged; a lower learning rate (--lr) is the usual fix"
         status = self.process.returncode
         how = f"was killed by signal {-status}" if status < 0 else f"exited with status {status}"
         raise ProcessFailed(
@@ -164,6 +168,7 @@ class _Child:
                 self.sink.write(line)
                 self.sink.flush()
                 tail.append(line.rstrip("\n"))
+                self.diverged = self.diverged or _DIVERGED in line.lower()
             if on_line is not None and self.error is None:
                 try:
                     on_line(line.rstrip("\n"))

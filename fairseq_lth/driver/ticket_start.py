@@ -8,9 +8,8 @@ from pathlib import Path
 import torch
 
 import shared_mask as sm
-from shared_mask.files import atomic_write
 
-from ..plugin.checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checked, load_checkpoint, save_checked
 
 
 def start_checkpoint(unit: sm.Unit) -> Path:
@@ -42,7 +41,7 @@ def changed_checkpoint(start: Path, out: Path, change: Callable[[dict], object])
         with torch.no_grad():
             change(state["model"])
         out.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(out, lambda tmp: torch.save(state, tmp))
+        save_checked(state, out)
     return out
 
 
@@ -52,8 +51,8 @@ def lr_rewind_checkpoint(rewind: Path, trained: Path, out: Path) -> Path:
     position and the loss scale stay the rewind point's, so the run replays the schedule from there."""
     if not out.exists():
         state = load_checkpoint(rewind)
-        state["model"] = load_checkpoint(trained)["model"]
+        state["model"] = load_checked(trained)["model"]
         if state.get("last_optimizer_state"):
             state["last_optimizer_state"]["state"] = {}  # optimizers create per-parameter state lazily
-        atomic_write(out, lambda tmp: torch.save(state, tmp))
+        save_checked(state, out)
     return out

@@ -18,9 +18,10 @@ from omegaconf import OmegaConf
 from torch import nn
 
 import shared_mask as sm
-from shared_mask.files import atomic_write, write_json
+from shared_mask.files import write_json
+from shared_mask.finite import check_finite
 
-from ..plugin.checkpoint_compat import load_checkpoint
+from ..plugin.checkpoint_compat import load_checked, save_checked
 from . import pruning_hooks
 from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
 from .finetune import final_learning_rate, finetune_args, max_update
@@ -144,7 +145,7 @@ class FairseqTrainer(sm.Trainer):
             },
             "last_optimizer_state": None,
         }
-        atomic_write(path, lambda tmp: torch.save(state, tmp))
+        save_checked(state, path)
 
     def batch_losses(self, model: nn.Module, count: int, seed: int) -> list[torch.Tensor]:
         """The task's criterion on ``count`` training batches (snip, grasp)."""
@@ -155,7 +156,7 @@ class FairseqTrainer(sm.Trainer):
         return pruning_hooks.ones_output(self._setup()[1], model)
 
     def read_state(self, path: Path) -> dict:
-        return load_checkpoint(path)["model"]
+        return load_checked(path)["model"]
 
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
         model.load_state_dict(self.read_state(path), strict=True)
@@ -243,6 +244,7 @@ class FairseqTrainer(sm.Trainer):
                     run_group("fairseq-train", members, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
             if not files.scores.exists():
+                check_finite(self, unit, {})  # diverged weights fail here, not in the scorer
                 progress.scoring()
                 scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
                 write_json(files.scores, scores)

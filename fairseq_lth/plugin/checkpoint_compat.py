@@ -24,6 +24,9 @@ import numpy as np
 import torch
 from fairseq.distributed import utils as distributed_utils
 
+from shared_mask import tensor_file
+from shared_mask.files import atomic_write
+
 _core = getattr(np, "_core", None) or np.core  # numpy >= 2 renamed numpy.core to numpy._core
 
 
@@ -45,6 +48,36 @@ def load_checkpoint(path: str | os.PathLike, mmap: bool = False) -> dict:
     if not os.path.isfile(path):
         raise FileNotFoundError(f"checkpoint not found: {path}")
     return torch.load(path, map_location="cpu", weights_only=WEIGHTS_ONLY, mmap=mmap)
+
+
+# torch's zip container is not checked on reading (a flipped byte changes a weight silently): the
+# checkpoints the toolkit writes record a SHA-256 of their model's tensors, checked where they are read.
+CHECKSUM_KEY = "lth_sha256"
+
+
+def save_checked(state: dict, path: str | os.PathLike) -> None:
+    """Write the checkpoint ``state`` atomically with the checksum of its model that :func:`load_checked` checks."""
+    state = {**state, CHECKSUM_KEY: tensor_file.checksum(state["model"])}
+    atomic_write(path, lambda tmp: torch.save(state, tmp))
+
+
+def load_checked(path: str | os.PathLike) -> dict:
+    """:func:`load_checkpoint` whose failures are one ValueError naming ``path``: a truncated, damaged or
+    refused file (the safe loader's refusal included), or a model that does not match its checksum."""
+    try:
+        state = load_checkpoint(path)
+        model = state["model"]
+    except FileNotFoundError:
+        raise
+    except Exception as error:  # torch.load raises many kinds on a damaged or unsafe file
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ValueError(
+            f"{path} is not a loadable fairseq checkpoint (truncated, corrupt or unsafe): {first}"
+        ) from error
+    recorded = state.get(CHECKSUM_KEY)
+    if recorded is not None and recorded != tensor_file.checksum(model):
+        raise ValueError(f"{path} is corrupt: its weights do not match the checksum recorded when it was written")
+    return state
 
 
 def _broadcast_object_slow(obj: Any, src_rank: int, group: object, dist_device: torch.device) -> Any:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..errors import one_line_errors
 from . import api
 
 
@@ -22,10 +23,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("source", help="a finished unit folder (export), or an exported ticket file (unpack)")
     parser.add_argument("--out", required=True, help="the file to write")
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    try:
-        if Path(args.source).is_file():
-            print(f"{api.unpack(args.source, args.out)}: dense weights of {args.source}")
+    with one_line_errors(parser):
+        source, out = Path(args.source), Path(args.out)
+        if out.is_dir():
+            raise ValueError(f"--out {out} is a directory: name the file to write")
+        if source.is_file():
+            if out.resolve() == source.resolve():
+                raise ValueError(f"--out {out} is the ticket being read: write the dense weights elsewhere")
+            print(f"{api.unpack(source, out)}: dense weights of {source}")
         else:
-            print(api.export(args.source, args.out))
-    except ValueError as error:
-        parser.exit(2, f"{parser.prog}: error: {error}\n")
+            level = source.resolve().parent
+            read = [
+                level / "mask.safetensors",
+                level / "transfer_mask.safetensors",
+                level.parent.parent / "config.json",
+            ]
+            if out.resolve().is_relative_to(source.resolve()) or out.resolve() in read:
+                raise ValueError(f"--out {out} is a file of the unit being exported: write the ticket elsewhere")
+            print(api.export(source, out))

@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config_file import read_run_config, run_id
+from ..identity import mask_identity
 from ..mask import Mask
 from ..run_folder import Key, locate_unit
 from ..tickets import DENSE, TICKETS
@@ -47,18 +49,18 @@ class FinishedUnit:
         mask = run.transfer_mask(seed, level) if transferred else run.mask(seed, level)
         if not mask.is_file():
             raise ValueError(f"{path}: the level's mask {mask} is missing")
+        config = read_run_config(run.config)  # types, ranges and the digest: a hand edit is refused
         try:
-            return cls(
-                path, key, finals[0], mask, json.loads(run.config.read_text()), json.loads(files.metrics.read_text())
-            )
-        except json.JSONDecodeError as e:
-            raise ValueError(f"{path}: corrupt config.json or metrics.json: {e}") from e
+            metrics = json.loads(files.metrics.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{files.metrics} is corrupt or unreadable: {e}") from e
+        return cls(path, key, finals[0], mask, config, metrics)
 
     def ticket_mask(self) -> Mask:
         """The mask the unit trained under: the level's (or the transferred one), or the one its ticket kind
         draws from it (random_mask)."""
-        mask = Mask.load(self.mask)
         seed, level, ticket = self.key
+        mask = Mask.load(self.mask, identity=mask_identity(run_id(self.run_config), seed, level))
         if ticket == DENSE:
             return mask
         kind = TICKETS[ticket]  # ValueError naming the registered kinds for an unknown one

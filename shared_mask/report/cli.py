@@ -6,15 +6,18 @@ the missing units. A folder that is not a readable run is reported in one line, 
 """
 
 import argparse
+import os
 import re
 import sys
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import DEBUG, error_line
+from ..files import atomic_folder
 from . import figures
 from .compare import check_comparable, compare_labels
 from .mask_stats import ALL, mask_stats, write_mask_stats
-from .runs import RunError, load_run
+from .runs import load_run
 from .tables import missing_lines, summarize, tolerance_sentence, transfer_sentence, write_summaries
 
 
@@ -67,10 +70,18 @@ def _save(fig, out, stem, pdf):
 
 
 def report(args):
+    """Every output written into a temporary folder, moved into --out once all are written."""
     runs = unique_names([load_run(path) for path in args.runs])
     if args.compare:
         check_comparable(runs)
-    args.out.mkdir(parents=True, exist_ok=True)
+    with atomic_folder(args.out) as staging:
+        written, summaries, all_stats = _write(runs, argparse.Namespace(**{**vars(args), "out": staging}))
+    for summary in summaries:
+        _print_run(summary, args.tolerance, [s for s in all_stats if s.run == summary.run.name])
+    print(f"wrote {len(written)} files to {args.out}:", " ".join(p.name for p in written))
+
+
+def _write(runs, args):
     summaries = [summarize(run) for run in runs]
     write_summaries(args.out, summaries, args.tolerance)
     written = [args.out / "summary.md", args.out / "summary.csv"]
@@ -91,10 +102,7 @@ def report(args):
             written += _save(figures.mask_figure(run.name, stats), args.out, f"{run.name}_masks", args.pdf)
     write_mask_stats(args.out / "mask_stats.csv", all_stats)
     written.append(args.out / "mask_stats.csv")
-
-    for summary in summaries:
-        _print_run(summary, args.tolerance, [s for s in all_stats if s.run == summary.run.name])
-    print(f"wrote {len(written)} files to {args.out}:", " ".join(p.name for p in written))
+    return written, summaries, all_stats
 
 
 def _print_run(summary, tolerance, stats):
@@ -129,8 +137,10 @@ def main(argv=None):
     args = parse_args(argv)
     try:
         report(args)
-    except RunError as err:
-        print(f"lth-report: error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:  # RunError is a ValueError
+        if os.environ.get(DEBUG):
+            raise
+        print(f"lth-report: error: {error_line(err)}", file=sys.stderr)
         return 2
     return 0
 

@@ -7,6 +7,8 @@ and is blank when that mask is absent (level 0, or a partial run).
 
 from dataclasses import dataclass
 
+from ..config_file import run_id
+from ..identity import mask_identity
 from ..mask import Mask
 from .output import csv_text, write_utf8
 from .runs import RunError
@@ -32,11 +34,11 @@ def mask_stats(run):
 
     Holds at most two masks at a time (a large model's masks are big even as bools).
     """
-    rows = []
+    rows, identity = [], run_id(run.config)
     previous_key, previous = None, None
     for (seed, level), path in sorted(run.folder.mask_files().items()):
         try:
-            mask = Mask.load(path)
+            mask = Mask.load(path, identity=mask_identity(identity, seed, level))
         except ValueError as err:
             raise RunError(str(err)) from err
         if previous_key != (seed, level - 1):

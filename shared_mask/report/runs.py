@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config_file import read_run_config
 from ..results import Result, read_results
 from ..run_folder import Key, RunFolder
 from ..tickets import DENSE, TRANSFER_TICKETS
@@ -111,7 +112,10 @@ def _read_json(path: Path) -> dict:
 
 
 def _read_config(path: Path) -> dict:
-    config = _read_json(path)
+    try:
+        config = read_run_config(path)  # types, ranges and the digest: a hand edit is refused
+    except ValueError as err:
+        raise RunError(str(err)) from err
     for section, key in REQUIRED_CONFIG_KEYS:
         if not isinstance(config, dict) or not isinstance(config.get(section), dict) or key not in config[section]:
             raise RunError(f"{path}: config lacks {section}.{key}")

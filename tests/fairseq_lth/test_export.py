@@ -197,5 +197,5 @@ def test_a_damaged_checkpoint_is_refused(lm, tmp_path):
     (broken / "seed_0" / "level_01" / "mask.safetensors").write_bytes((unit.parent / "mask.safetensors").read_bytes())
     for name in ("metrics.json", "final.pt"):
         (broken / "seed_0" / "level_01" / "winning" / name).write_bytes((unit / name).read_bytes()[:200])
-    with pytest.raises(ValueError, match="final.pt: not a fairseq checkpoint"):
+    with pytest.raises(ValueError, match="final.pt is not a loadable fairseq checkpoint"):
         sx.export(broken / "seed_0" / "level_01" / "winning", tmp_path / "lm.safetensors")

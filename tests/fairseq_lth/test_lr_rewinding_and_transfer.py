@@ -66,7 +66,7 @@ def test_the_driver_starts_lr_rewind_units_from_that_checkpoint(builder, dense, 
 def test_a_ticket_transfers_to_a_pair_with_another_vocabulary(dense, mask, tmp_path):
     source = tmp_path / "source"  # a run folder holding what a transfer reads: config, W_j, a level's mask
     (source / "seed_0" / "level_01").mkdir(parents=True)
-    (source / "config.json").write_text("{}")
+    (source / "config.json").write_text('{"lottery": {}, "trainer": {}}')
     shutil.copy(dense / "rewind.pt", source / "seed_0" / "rewind.pt")
     shutil.copy(mask, source / "seed_0" / "level_01" / "mask.safetensors")
     raw = tmp_path / "raw"
