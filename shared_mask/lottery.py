@@ -12,13 +12,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from .config import LotteryConfig
+from .estimate import estimate_line
 from .plan import LotteryPlan
+from .provenance import end_invocation, start_invocation
 from .results import write_results
 from .run_config import claim_run_folder
 from .run_folder import RunFolder
+from .run_summary import write_run_summary
 from .trainer import Trainer
 from .transfer import transfer_source
-from .workers import InProcess, RayCluster, Workers, run_plans
+from .unit_failure import first_line
+from .workers import InProcess, RayCluster, UnitFailed, Workers, run_plans
 
 
 def run_lottery(
@@ -27,6 +31,8 @@ def run_lottery(
     """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv.
 
     ``workers`` (default: one unit after another in this process) can train units at once on Ray.
+    Prints the estimate of each lottery's time first; records each invocation in run.json and writes
+    summary.md at its end (finished, failed or stopped).
     """
     return run_lotteries([(trainer, config, out)], progress, workers)[0]
 
@@ -46,9 +52,25 @@ def run_lotteries(
     for (trainer, config, _), out in zip(lotteries, outs):
         claim_run_folder(RunFolder(out, trainer.suffix), config, trainer.config())
     plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
-    executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+    runs = [plan.run for plan in plans]
+    invocations = [start_invocation(run, workers) for run in runs]
+    for plan in plans:
+        print(estimate_line(plan, workers.workers if workers.uses_ray else 1), flush=True)
+    outcome = "stopped"
     try:
-        run_plans(plans, executor, progress)
+        executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+        try:
+            run_plans(plans, executor, progress)
+        finally:
+            executor.close()
+        outcome = "finished"
+    except BaseException as error:
+        outcome = (
+            f"{'failed' if isinstance(error, UnitFailed) else 'stopped'}: {type(error).__name__}: {first_line(error)}"
+        )
+        raise
     finally:
-        executor.close()
+        for run, index in zip(runs, invocations):
+            end_invocation(run, index, outcome)
+            write_run_summary(run)
     return [write_results(out) for out in outs]
