@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import envpool
 import numpy as np
 
 from .budget import Budget
@@ -49,6 +48,8 @@ def make_env(env_id: str, num_envs: int, seed: int):
     with reward 0 and ignores the action (see :mod:`rl_lth.algorithms.a2c`).
     """
     budget(env_id)
+    import envpool  # here, not at the top: importing envpool takes seconds, and `rl-lth --help` needs none of it
+
     return envpool.make(env_id, env_type="gymnasium", num_envs=num_envs, seed=seed, num_threads=1)
 
 

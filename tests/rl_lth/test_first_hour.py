@@ -1,6 +1,7 @@
 """What a new user of `rl-lth` sees: budgets in --help, a tiny preset per classic-control game, the
 estimate before a run, a log file per unit, and output without carriage-return frames off a terminal."""
 
+import os
 import subprocess
 import sys
 
@@ -79,3 +80,30 @@ def test_every_unit_logs_its_progress_in_its_folder(tiny_run):
         assert [line.split()[3] for line in lines[1:-1]] == [f"{b}/80" for b in range(8, 80, 8)]
         assert " done: ticket_reward " in lines[-1] and "10,240 steps" in lines[-1]
     assert (out / "run.json").is_file() and (out / "summary.md").is_file()
+
+
+def test_an_export_says_which_weights_it_holds_and_files_are_not_private(tiny_run, tmp_path):
+    import stat
+
+    import shared_mask.export as sx
+
+    out, _ = tiny_run
+    unit = out / "seed_0" / "level_01" / "winning"
+    exported = sx.export(unit, tmp_path / "t.safetensors")
+    note = "final.safetensors: the unit's weights at the end of training, which its metric scored"
+    assert exported.weights == note and str(exported).endswith(f"\nweights: {note}")
+    assert sx.read(tmp_path / "t.safetensors").config["weights"] == {
+        "file": str((unit / "final.safetensors").resolve()),
+        "note": note,
+    }
+    sx.unpack(tmp_path / "t.safetensors", tmp_path / "dense.safetensors")  # safetensors writes 0600 itself
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in (tmp_path / "t.safetensors", tmp_path / "dense.safetensors", out / "run.json"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_help_imports_neither_envpool_nor_matplotlib():
+    probe = "import sys, rl_lth.cli; print(sorted(m for m in ('envpool', 'matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stderr
