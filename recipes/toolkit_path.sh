@@ -10,3 +10,6 @@ elif ! command -v fairseq-lth-imp > /dev/null; then
         "the repository (or set VENV to the virtual environment that has it)" >&2
     exit 2
 fi
+# Progress bars only on a terminal: the tokenizers' and fairseq's tqdm bars would fill a redirected log
+# with carriage-return frames (the toolkit's own commands decide for themselves).
+[ -t 2 ] || export TQDM_DISABLE=1

@@ -41,6 +41,7 @@ def test_a_tiny_recipe_runs_without_the_venv_on_path(recipe, tmp_path):
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "\r" not in done.stdout + done.stderr  # no progress-bar frames in what a log file would get
     out = tmp_path / "out"
     table = done.stdout[done.stdout.index("# Lottery ticket report") :]
     assert "Dense network: " in table and "(n=1)" in table and "Missing units: 0 of" in table
