@@ -36,6 +36,7 @@ setup(
         "console_scripts": [
             "rl-lth=rl_lth.cli:main",
             "lth-report=shared_mask.report.cli:main",
+            "lth-status=shared_mask.status:main",
             "fairseq-lth-imp=fairseq_lth.driver.imp:main",
             "lth-export=shared_mask.export.cli:main",
         ],

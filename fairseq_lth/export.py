@@ -47,6 +47,16 @@ class FairseqExporter(Exporter):
         }
         return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
 
+    def weights_note(self, unit: FinishedUnit) -> str:
+        average = unit.run_config["trainer"].get("evaluation", {}).get("average_last", 1)
+        if average <= 1:
+            return super().weights_note(unit)
+        return (
+            f"{unit.final.name}: the unit's last checkpoint; its metric was scored on the average of its "
+            f"last {average} checkpoints, which fairseq-lth-imp deletes after scoring unless --keep-checkpoints "
+            f"(then average {unit.dir / 'checkpoints'} with fairseq's scripts/average_checkpoints.py)"
+        )
+
     def load(
         self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto", data: str | None = None
     ) -> nn.Module:

@@ -43,8 +43,9 @@ from .trainer import RLTrainer, Runtime
 PROG = "rl-lth"
 
 
-def build_parser(algo: str) -> argparse.ArgumentParser:
-    """The parser, with the trainer options of algorithm ``algo`` under `run`."""
+def build_parser(algo: str, env: str | None = None, preset_name: str = "paper") -> argparse.ArgumentParser:
+    """The parser, with the trainer options of algorithm ``algo`` under `run`; their help shows the values
+    of ``env``'s preset ``preset_name`` when ``env`` is given."""
     parser = ArgumentParser(
         prog=PROG, description="Lottery tickets in reinforcement learning (Yu et al., ICLR 2020) on envpool games."
     )
@@ -56,7 +57,7 @@ def build_parser(algo: str) -> argparse.ArgumentParser:
         required=True,
         help=f"game id: {', '.join(BUDGETS)}, or an envpool Atari id (the paper's: {', '.join(GAMES)})",
     )
-    _add_lottery_and_trainer_options(run, algo)
+    _add_lottery_and_trainer_options(run, algo, env, preset_name)
 
     sweep = commands.add_parser(
         "sweep",
@@ -69,7 +70,7 @@ def build_parser(algo: str) -> argparse.ArgumentParser:
         required=True,
         help="game ids (one algorithm for all of them); each lottery goes to OUT/<game>",
     )
-    _add_lottery_and_trainer_options(sweep, algo)
+    _add_lottery_and_trainer_options(sweep, algo, None, preset_name)
 
     demo = commands.add_parser(
         "demo",
@@ -81,7 +82,9 @@ def build_parser(algo: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _add_lottery_and_trainer_options(command: argparse.ArgumentParser, algo: str) -> None:
+def _add_lottery_and_trainer_options(
+    command: argparse.ArgumentParser, algo: str, env: str | None, preset_name: str
+) -> None:
     command.add_argument(
         "--algo",
         choices=ALGORITHMS,
@@ -93,14 +96,34 @@ def _add_lottery_and_trainer_options(command: argparse.ArgumentParser, algo: str
         "--preset",
         default="paper",
         choices=NAMES,
-        help="the settings and budget that the "
-        "options below override: the paper's, or (Atari) tiny, the test size: 8 games, batches "
-        "of 4 trajectories, a narrow net, 2 epochs of 100 batches",
+        help="the settings and budget that the options below override: the paper's, or tiny, the test "
+        "size (classic control: 2 epochs of 150 batches; Atari: 8 games, batches of 4 trajectories, a "
+        "narrow net, 2 epochs of 100 batches)",
     )
     add_lottery_options(command, rewind="1epoch")
-    add_dataclass_options(command.add_argument_group("budget"), Budget, unset_default=True)
-    add_dataclass_options(command.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True)
+    budget, settings = preset_values(algo, env, preset_name)
+    add_dataclass_options(command.add_argument_group("budget"), Budget, unset_default=True, unset_help=budget)
+    add_dataclass_options(
+        command.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True, unset_help=settings
+    )
     add_dataclass_options(command.add_argument_group("runtime"), Runtime)
+
+
+def preset_values(algo: str, env: str | None, preset_name: str):
+    """Help texts of the budget and trainer options: the value of ``env``'s preset, or where to see it."""
+    try:
+        chosen = preset(env, preset_name) if env else None
+    except ValueError:  # an unknown game or preset: the parser says so
+        chosen = None
+    if chosen is None:
+        generic = "default: the preset's; `rl-lth run --env GAME [--preset NAME] --help` shows it"
+        return generic, generic
+    settings = chosen.settings if isinstance(chosen.settings, ALGORITHMS[algo].Config) else ALGORITHMS[algo].Config()
+    where = f"{env}, preset {preset_name}"
+    return (
+        lambda name: f"default: {getattr(chosen.budget, name)} for {where}",
+        lambda name: f"default: {getattr(settings, name)} for {where}",
+    )
 
 
 def algorithm_named(argv: list[str]) -> str:
@@ -158,7 +181,11 @@ def sweep(args: argparse.Namespace, folders: dict[str, Path]) -> list[Path]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     import_extensions(argv)  # first: the algorithms they register are valid --algo choices
-    return build_parser(algorithm_named(argv)).parse_args(argv)
+    probe = argparse.ArgumentParser(add_help=False)
+    probe.add_argument("--env")
+    probe.add_argument("--preset", default="paper")
+    known = probe.parse_known_args(argv)[0]
+    return build_parser(algorithm_named(argv), known.env, known.preset).parse_args(argv)
 
 
 def command(argv: list[str]) -> object:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-import envpool
 import numpy as np
 
 from .budget import Budget
@@ -24,6 +23,12 @@ BUDGETS = {
     "Acrobot-v1": Budget(10, 300, 100),
     "LunarLander-v2": Budget(25, 1000, 100),
 }
+# The `tiny` preset of every classic-control game (seconds per unit): 300 batches, 1,200 steps in each of
+# the 32 environments, so that even Acrobot's (500 steps) and LunarLander's (1,000) first episodes end.
+TINY_BUDGET = Budget(2, 150, 10)
+# Environment steps per second of an A2C unit with the paper's network on one thread (measured on the
+# project's 2-core CPU machines; a busy machine is slower): `rl-lth run` estimates a run's time from it.
+STEPS_PER_SECOND = {"CartPole-v0": 12_000, "CartPole-v1": 12_000, "Acrobot-v1": 10_000, "LunarLander-v2": 6_000}
 
 
 def budget(env_id: str) -> Budget:
@@ -43,6 +48,8 @@ def make_env(env_id: str, num_envs: int, seed: int):
     with reward 0 and ignores the action (see :mod:`rl_lth.algorithms.a2c`).
     """
     budget(env_id)
+    import envpool  # here, not at the top: importing envpool takes seconds, and `rl-lth --help` needs none of it
+
     return envpool.make(env_id, env_type="gymnasium", num_envs=num_envs, seed=seed, num_threads=1)
 
 

@@ -10,7 +10,7 @@ from .algorithms.a2c import A2CConfig
 from .algorithms.elf import ELFConfig
 from .atari.envs import is_atari
 from .budget import Budget
-from .envs import budget
+from .envs import TINY_BUDGET, budget
 
 NAMES = ("paper", "tiny")
 
@@ -40,8 +40,12 @@ def default_algorithm(env_id: str | None) -> str:
 
 
 def preset(env_id: str, name: str = "paper") -> Preset:
-    """Preset ``name`` of ``env_id``: classic-control games have the paper's, Atari games paper and tiny."""
-    choices = ATARI if is_atari(env_id) else {"paper": Preset(A2CConfig(), budget(env_id))}
+    """Preset ``name`` of ``env_id``: the paper's, or tiny (test size: seconds per unit for classic control)."""
+    choices = (
+        ATARI
+        if is_atari(env_id)
+        else {"paper": Preset(A2CConfig(), budget(env_id)), "tiny": Preset(A2CConfig(), TINY_BUDGET)}
+    )
     if name not in choices:
         raise ValueError(f"{env_id} has no preset {name!r}; choose one of {', '.join(choices)}")
     return choices[name]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from shared_mask.report.figures import save_figure, ticket_figure
 from shared_mask.report.runs import load_run
 from shared_mask.report.tables import Stat, summarize
 
@@ -36,5 +35,7 @@ def print_table(run_dir: str | Path) -> None:
 
 def draw_figure(run_dir: str | Path, path: str | Path) -> Path:
     """Winning vs random tickets with mean +- std bands and the dense network as a gray line."""
+    from shared_mask.report.figures import save_figure, ticket_figure  # matplotlib: only when drawing
+
     save_figure(ticket_figure(summarize(load_run(run_dir))), path)
     return Path(path)

@@ -12,6 +12,7 @@ import shared_mask as sm
 
 from .algorithms import ALGORITHMS
 from .budget import Budget
+from .envs import STEPS_PER_SECOND
 from .unit_log import UnitLog
 
 
@@ -61,6 +62,16 @@ class RLTrainer(sm.Trainer):
             **self.algorithm.config_entries(),
         }
 
+    def unit_work(self) -> str:
+        steps = self.algorithm.steps_per_batch()
+        return f"{self.budget.batches:,} batches" + (f" ({self.budget.batches * steps:,} steps)" if steps else "")
+
+    def expected_unit_seconds(self) -> tuple[float, str] | None:
+        speed, steps = STEPS_PER_SECOND.get(self.env_id), self.algorithm.steps_per_batch()
+        if not (speed and steps and self.algorithm.name == "a2c"):
+            return None
+        return self.budget.batches * steps / speed, f"{self.env_id}'s measured ~{speed:,} steps/s with A2C"
+
     def build_model(self, seed: int) -> nn.Module:
         return self.algorithm.build_model(seed)
 
@@ -89,7 +100,7 @@ class RLTrainer(sm.Trainer):
         guard = sm.enforce(model, unit.mask, optimizer)  # pruned entries stay zero after every step
         runner = algorithm.open(unit.seed, budget.last_episodes)
         capture = self.rewind_batch(unit.capture_rewind) if unit.capture_rewind else None
-        log = UnitLog(unit, batches, algorithm.score_name, self.runtime.progress)
+        log = UnitLog(unit, batches, algorithm.score_name, self.runtime.progress, f" of {self.env_id}")
 
         def on_batch(batch: int, losses: dict[str, float], finished: list[float]) -> None:
             if batch == capture:

@@ -13,15 +13,19 @@ from pathlib import Path
 
 from .config import LotteryConfig
 from .driver_lock import driver_locks
+from .estimate import estimate_line
 from .plan import LotteryPlan
+from .provenance import end_invocation, start_invocation
 from .pruning import PRUNING
 from .pruning_context import missing_hooks
 from .results import write_results
 from .run_config import claim_run_folder
 from .run_folder import RunFolder
+from .run_summary import write_run_summary
 from .trainer import Trainer
 from .transfer import transfer_source
-from .workers import InProcess, RayCluster, Workers, run_plans
+from .unit_failure import first_line
+from .workers import InProcess, RayCluster, UnitFailed, Workers, run_plans
 
 
 def run_lottery(
@@ -30,6 +34,8 @@ def run_lottery(
     """Run (or resume) every unit of ``config`` into the run folder ``out``; return results.csv.
 
     ``workers`` (default: one unit after another in this process) can train units at once on Ray.
+    Prints the estimate of each lottery's time first; records each invocation in run.json and writes
+    summary.md at its end (finished, failed or stopped).
     """
     return run_lotteries([(trainer, config, out)], progress, workers)[0]
 
@@ -43,22 +49,44 @@ def run_lotteries(
     outs = [Path(out) for _, _, out in lotteries]
     if len(set(map(Path.resolve, outs))) != len(outs):
         raise ValueError("two lotteries of the sweep share a run folder")
-    for trainer, config, _ in lotteries:
+    for trainer, config, _ in lotteries:  # before any folder is written
         missing = missing_hooks(PRUNING[config.pruning], trainer)
-        if missing:  # before any folder is written
+        if missing:
             raise ValueError(
                 f"--pruning {config.pruning} needs the trainer's {missing[0]} hook, which this trainer lacks"
             )
-        if config.transfer_from:  # a wrong or damaged source fails before any folder is written
+        if config.transfer_from:  # a wrong or damaged source
             transfer_source(config.transfer_from, trainer.suffix).check(trainer)
     runs = [RunFolder(out, trainer.suffix) for (trainer, _, _), out in zip(lotteries, outs)]
     with driver_locks(runs):
         for (trainer, config, _), run in zip(lotteries, runs):
             claim_run_folder(run, config, trainer.config())
         plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
-        executor = RayCluster(workers, outs) if workers.uses_ray else InProcess()
+        _run_recorded(plans, workers, progress)
+        return [write_results(out) for out in outs]
+
+
+def _run_recorded(plans: list[LotteryPlan], workers: Workers, progress: bool) -> None:
+    """Print each lottery's estimate, train the plans, and record the invocation in each run.json and
+    summary.md, however it ends (finished, failed or stopped)."""
+    runs = [plan.run for plan in plans]
+    invocations = [start_invocation(run, workers) for run in runs]
+    for plan in plans:
+        print(estimate_line(plan, workers.workers if workers.uses_ray else 1), flush=True)
+    outcome = "stopped"
+    try:
+        executor = RayCluster(workers, [run.root for run in runs]) if workers.uses_ray else InProcess()
         try:
             run_plans(plans, executor, progress)
         finally:
             executor.close()
-        return [write_results(out) for out in outs]
+        outcome = "finished"
+    except BaseException as error:
+        outcome = (
+            f"{'failed' if isinstance(error, UnitFailed) else 'stopped'}: {type(error).__name__}: {first_line(error)}"
+        )
+        raise
+    finally:
+        for run, index in zip(runs, invocations):
+            end_invocation(run, index, outcome)
+            write_run_summary(run)

@@ -59,12 +59,13 @@ def check_settings(config, unit_interval: tuple[str, ...] = ()) -> None:
 
 
 def add_dataclass_options(
-    parser, cls: type, *, unset_default: bool = False, unset_help: str = UNSET_HELP, exclude=()
+    parser, cls: type, *, unset_default: bool = False, unset_help: str | Callable[[str], str] = UNSET_HELP, exclude=()
 ) -> None:
     """One option per field of dataclass ``cls`` (see the module docstring), into ``parser`` or a group.
 
     ``unset_default``: every option defaults to None ("keep the preset's value", see
-    :func:`dataclass_from_args`) instead of the field's default; ``unset_help`` says so in the help.
+    :func:`dataclass_from_args`) instead of the field's default; ``unset_help`` (a text, or a function
+    of the field's name, e.g. one that shows the preset's value) says so in the help.
     """
     hints = typing.get_type_hints(cls)
     for field in dataclasses.fields(cls):
@@ -75,7 +76,8 @@ def add_dataclass_options(
                 f"{cls.__name__}.{field.name} has no help: declare it with field(default=..., metadata={{'help': ...}})"
             )
         kind, many = _option_type(hints[field.name], f"{cls.__name__}.{field.name}")
-        help_text = field.metadata["help"] + (f" ({unset_help})" if unset_default else "")
+        unset = unset_help(field.name) if callable(unset_help) else unset_help
+        help_text = field.metadata["help"] + (f" ({unset})" if unset_default else "")
         options: dict[str, Any] = {
             "dest": field.name,
             "help": help_text,

@@ -1,6 +1,6 @@
 """Every path of a run folder: the one place that knows the layout of docs/design.md ("The run folder").
 
-    RUN/config.json, results.csv, transfer.json
+    RUN/config.json, results.csv, transfer.json, run.json, summary.md
     RUN/seed_<s>/init<suffix>, rewind<suffix>, transfer_rewind<suffix>
     RUN/seed_<s>/level_<kk>/mask.safetensors, transfer_mask.safetensors
     RUN/seed_<s>/level_<kk>/<ticket>/                  a unit's folder (:class:`UnitFolder`)
@@ -46,7 +46,13 @@ class UnitFolder:
 
     @property
     def log(self) -> Path:
+        """What the unit's training wrote (fairseq-train's output; RL progress lines), appended to on reruns."""
         return self.dir / "train.log"
+
+    @property
+    def failure(self) -> Path:
+        """The error of the unit's last attempt, while it has not finished (removed when it starts again)."""
+        return self.dir / "failure.json"
 
     def rank_log(self, rank: int) -> Path:
         """The log of rank ``rank`` > 0 of a data-parallel fairseq unit (rank 0 writes :attr:`log`)."""
@@ -104,6 +110,16 @@ class RunFolder:
     def driver_lock(self) -> Path:
         """Held by the one driver running this folder (:mod:`shared_mask.driver_lock`)."""
         return self.root / ".driver.lock"
+
+    @property
+    def provenance(self) -> Path:
+        """run.json: what ran in this folder (versions, commit, command line, host, times), per invocation."""
+        return self.root / "run.json"
+
+    @property
+    def summary(self) -> Path:
+        """summary.md: the run's table, rewritten at the end of every invocation."""
+        return self.root / "summary.md"
 
     @property
     def transfer(self) -> Path:
@@ -186,3 +202,20 @@ def locate_seed(path: str | os.PathLike) -> tuple[RunFolder, int, int | None]:
     if not (seed and run.config.is_file()):
         raise ValueError(f"{path}: expected RUN/seed_<s>/level_<kk> or RUN/seed_<s> of a run folder")
     return run, int(seed.group(1)), int(level.group(1)) if level else None
+
+
+def find_runs(path: str | os.PathLike) -> list[Path]:
+    """The run folders at or under ``path``: ``path`` itself when it holds config.json, else every folder
+    below it that does (not looking inside run folders), in path order; ``[path]`` when there are none (a
+    reader then says what is wrong with it)."""
+    path = Path(path)
+    return [path] if (path / "config.json").is_file() else _runs_below(path) or [path]
+
+
+def _runs_below(path: Path) -> list[Path]:
+    if not path.is_dir():
+        return []
+    found = []
+    for child in sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        found += [child] if (child / "config.json").is_file() else _runs_below(child)
+    return found

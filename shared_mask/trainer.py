@@ -104,6 +104,15 @@ class Trainer(ABC):
     def train(self, unit: Unit) -> dict[str, float]:
         """Train ``unit``'s ticket and return its metrics (name -> value)."""
 
+    def unit_work(self) -> str:
+        """What one unit trains, for the estimate printed before a run starts (e.g. "2,000 batches")."""
+        return ""
+
+    def expected_unit_seconds(self) -> tuple[float, str] | None:
+        """Seconds one unit should take here and what that rests on, when the trainer knows; None otherwise
+        (the estimate then waits for the run's first finished units)."""
+        return None
+
     def save_weights(self, model: nn.Module, path: Path) -> None:
         """The model's state as a byte-deterministic safetensors file with a checksum (tied tensors once)."""
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict(keep_vars=False).items()}

@@ -17,13 +17,13 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm.auto import tqdm
-
 from .files import write_json
 from .finite import check_finite
 from .plan import LotteryPlan
+from .progress import progress_bar
 from .ray_join import join_cluster
 from .results import write_results
+from .unit_failure import clear_failure, first_line, record_failure
 
 RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many times
 
@@ -77,17 +77,21 @@ class UnitFailed(RuntimeError):
     """A unit's training raised: one line naming the unit, the cause and where its log is."""
 
     def __init__(self, unit, cause: str):
-        super().__init__(
-            f"unit seed {unit.seed} level {unit.level} {unit.ticket} failed: {cause} (its folder and log: {unit.dir})"
-        )
+        where = f"its log: {unit.files.log}" if unit.files.log.exists() else f"its folder: {unit.dir}"
+        super().__init__(f"unit seed {unit.seed} level {unit.level} {unit.ticket} failed: {cause} ({where})")
         self.unit = unit
 
 
 def train_unit(trainer, unit) -> dict:
     """Train ``unit`` and write its metrics.json (last: its presence means "done"); return the record."""
     unit.dir.mkdir(parents=True, exist_ok=True)
+    clear_failure(unit.files)
     start = time.time()
-    metrics = trainer.train(unit)
+    try:
+        metrics = trainer.train(unit)
+    except Exception as error:  # ^C and exits pass as they are
+        record_failure(unit.files, error)
+        raise
     if not unit.final_path.exists():
         raise RuntimeError(f"the trainer did not write {unit.final_path}")
     check_finite(trainer, unit, metrics)
@@ -121,7 +125,7 @@ class InProcess:
         try:
             return job, unit, train_unit(trainer, unit)
         except Exception as error:  # ^C and exits pass as they are
-            raise UnitFailed(unit, f"{type(error).__name__}: {_first_line(error)}") from error
+            raise UnitFailed(unit, f"{type(error).__name__}: {first_line(error)}") from error
 
     def close(self) -> None:
         pass
@@ -171,9 +175,9 @@ class RayCluster:
             return job, unit, self.ray.get(ready[0])
         except self.ray.exceptions.RayTaskError as error:
             cause = error.cause if isinstance(error.cause, BaseException) else error
-            raise UnitFailed(unit, f"{type(cause).__name__}: {_first_line(cause)}") from error
+            raise UnitFailed(unit, f"{type(cause).__name__}: {first_line(cause)}") from error
         except self.ray.exceptions.RayError as error:
-            cause = f"{type(error).__name__} after {RAY_RETRIES} retries: {_first_line(error)}"
+            cause = f"{type(error).__name__} after {RAY_RETRIES} retries: {first_line(error)}"
             raise UnitFailed(unit, cause) from error
 
     def close(self) -> None:
@@ -190,10 +194,6 @@ def worker_env() -> dict:
 def local_ray_options() -> dict:
     """``ray.init`` options of a local cluster started for units (quiet: each unit logs to its folder)."""
     return {"runtime_env": worker_env(), "include_dashboard": False, "log_to_driver": False}
-
-
-def _first_line(error: BaseException) -> str:
-    return (str(error).strip().splitlines() or [""])[0]
 
 
 def _check_shared_storage(ray, run_dirs: list[Path]) -> None:
@@ -236,8 +236,8 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
 
     total = sum(len(plan.keys) for plan in plans)
     queue, running, failure = [], 0, None
-    with tqdm(
-        total=total, initial=sum(len(p.done) for p in plans), desc="lottery", unit="unit", disable=not progress
+    with progress_bar(
+        progress, total=total, initial=sum(len(p.done) for p in plans), desc="lottery", unit="unit"
     ) as bar:
         while True:
             if failure is None:

@@ -100,6 +100,11 @@ def run_group(name: str, members: list[Member], append: bool = False, pass_fds: 
         failed.raise_failure()
 
 
+# fairseq logs this install hint of a package the toolkit never uses as it is imported, before the plugin can
+# quiet it (the plugin silences the other libraries' notices): left out of the logs the driver writes.
+_NOISE = "| fairseq.tasks.text_to_speech | Please install tensorboardX"
+
+
 class _Child:
     """A started program whose stdout and stderr threads copy its output into its log."""
 
@@ -164,6 +169,8 @@ class _Child:
         self, stream: TextIO, lock: threading.Lock, tail: collections.deque, on_line: Callable[[str], None] | None
     ) -> None:
         for line in stream:
+            if _NOISE in line:
+                continue
             with lock:
                 self.sink.write(line)
                 self.sink.flush()

@@ -1,16 +1,19 @@
 """A progress bar per fairseq unit, read from fairseq-train's log lines as they come.
 
 It shows the updates done of --max-update (or of --max-epoch epochs, once the first line says how
-many updates an epoch has) and the latest training loss, and starts where a resumed run starts.
+many updates an epoch has) and the latest training loss, and starts where a resumed run starts. Off a
+terminal (output to a file or a pipe) there is no bar: the driver prints about ten one-line progress
+reports per unit instead.
 """
 
 from __future__ import annotations
 
 import re
 
-from tqdm.auto import tqdm
-
 import shared_mask as sm
+from shared_mask.progress import every, on_terminal, progress_bar
+
+LINES = 10  # progress lines per unit off a terminal
 
 _TRAIN = re.compile(r"\| train(_inner)? \|")  # fairseq's training-log lines (simple and json formats)
 _UPDATES = re.compile(r"num_updates\W+(\d+)")
@@ -23,14 +26,12 @@ class UnitProgress:
     """The bar of ``unit`` (``leave=False``; ``enabled=False`` shows nothing); :meth:`line` reads one line."""
 
     def __init__(self, unit: sm.Unit, max_update: int, max_epoch: int, enabled: bool):
-        self.bar = tqdm(
-            total=max_update or None,
-            desc=f"seed {unit.seed} level {unit.level} {unit.ticket}",
-            unit="update",
-            leave=False,
-            disable=not enabled,
-        )
+        self.name = f"seed {unit.seed} level {unit.level} {unit.ticket}"
+        self.bar = progress_bar(enabled, total=max_update or None, desc=self.name, unit="update", leave=False)
         self.max_epoch = max_epoch
+        self.lines = enabled and not on_terminal()
+        self.loss = "?"
+        self.reported = 0
 
     def __enter__(self) -> UnitProgress:
         return self
@@ -50,7 +51,8 @@ class UnitProgress:
             return
         loss = _LOSS.search(text)
         if loss:
-            self.bar.set_postfix_str(f"loss {loss.group(1)}", refresh=False)
+            self.loss = loss.group(1)
+            self.bar.set_postfix_str(f"loss {self.loss}", refresh=False)
         updates = _UPDATES.search(text)
         if updates:
             self._at(int(updates.group(1)))
@@ -60,3 +62,7 @@ class UnitProgress:
 
     def _at(self, updates: int) -> None:
         self.bar.update(updates - self.bar.n)
+        total = self.bar.total
+        if self.lines and total and updates // every(total, LINES) > self.reported // every(total, LINES):
+            print(f"{self.name}: update {updates}/{total}, loss {self.loss}", flush=True)
+        self.reported = max(self.reported, updates)

@@ -43,6 +43,7 @@ def rewind_updates_field(default: Optional[sm.Step] = None):
     )
 
 
+# fairseq makes options of Optional[X] fields, and fails on `X | None` (a types.UnionType): see ruff.toml.
 @dataclass
 class LotteryOptions(FairseqDataclass):
     lth_mask: Optional[str] = field(

@@ -10,6 +10,7 @@
 #
 # Then: lth-report runs/atari/* --out runs/atari_report
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/atari}
 DEVICE=${DEVICE:-cpu}

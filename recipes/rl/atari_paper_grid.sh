@@ -13,6 +13,7 @@
 #   WORKERS=2 PRESET=tiny LEVELS=1 SEEDS=0 GAMES="Breakout-v5 Assault-v5" \
 #     EXTRA_ARGS="--epochs 1 --batches-per-epoch 300 --last-episodes 1 --rewind 5batches" recipes/rl/atari_paper_grid.sh
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/atari}
 RAY_ADDRESS=${RAY_ADDRESS:-}

@@ -13,6 +13,7 @@
 #
 # Then: lth-report runs/classic_control/*/ --out runs/classic_control_report
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/classic_control}
 LEVELS=${LEVELS:-20}

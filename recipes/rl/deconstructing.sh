@@ -14,6 +14,7 @@
 #   DEMO=1 recipes/rl/deconstructing.sh                            # demo scale: CartPole, 3 levels at 50%,
 #                                                                  # 2 seeds, rl-lth demo's budget
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/deconstructing}
 GAMES=${GAMES-CartPole-v0 Acrobot-v1}

@@ -12,6 +12,7 @@
 #   DEMO=1 recipes/rl/lr_rewinding.sh                              # demo scale: CartPole, 4 levels at 50%,
 #                                                                  # rl-lth demo's budget (minutes on 2 cores)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/lr_rewinding}
 GAMES=${GAMES-CartPole-v0 Acrobot-v1}

@@ -12,6 +12,7 @@
 #
 # The source run is trained first (or resumed) into OUT/<source>; each target into OUT/<target>.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/transfer}
 SOURCE=${SOURCE:-CartPole-v0}

@@ -4,9 +4,11 @@
 # random_reinit tickets, late rewinding) of a tiny Transformer, scored by tokenized BLEU.
 # usage: recipes/tiny/translation.sh [RAW]
 #   RAW: a folder with train.{en,de}, valid.{en,de}, test.{en,de} (default: a synthetic corpus made here)
-#   environment: OUT (default runs/tiny_translation), LEVELS (2), MAX_UPDATE (120), TICKETS, IMP_ARGS (more
-#   fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
+#   environment: OUT (default runs/tiny_translation), LEVELS (2), SEEDS ("0 1"), MAX_UPDATE (120), TICKETS,
+#   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
+# It ends with the table of BLEU per level (mean ± std over the seeds) and the report in OUT/report.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_translation}
 mkdir -p "$out"
@@ -42,7 +44,7 @@ fi
 
 WORKERS=${WORKERS:-2} "$here/../wmt14_en_de/preprocess.sh" "$raw" "$out" 300
 
-fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds 0 \
+fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds ${SEEDS:-0 1} \
     --tickets ${TICKETS:-winning random_reinit} --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu \
     ${IMP_ARGS:-} \
     -- --arch transformer --share-all-embeddings --encoder-layers 1 --decoder-layers 1 \
@@ -52,3 +54,6 @@ fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --see
     --criterion label_smoothed_cross_entropy --label-smoothing 0.1 --max-tokens 2000 \
     --max-update "${MAX_UPDATE:-120}" --save-interval-updates 30 --keep-interval-updates 3 --keep-last-epochs 3 \
     --disable-validation --cpu --num-workers 0 --log-interval 25
+
+lth-report "$out/run" --out "$out/report"
+cat "$out/report/summary.md"

@@ -20,6 +20,7 @@
 # per run folder and 74 GB for all three. The running unit's fairseq checkpoints come on top and
 # are deleted once it is evaluated.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 DATA=${DATA:-data/wikitext2/bin}
 RUNS=${RUNS:-runs}
 TICKETS=${TICKETS:-winning random_reinit}

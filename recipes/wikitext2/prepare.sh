@@ -5,6 +5,7 @@
 #   environment: WIKITEXT2_URL to download from another mirror; a zip already at
 #   OUT/orig/wikitext-2-v1.zip is used as it is (for machines without internet access).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-data/wikitext2}
 orig=$out/orig

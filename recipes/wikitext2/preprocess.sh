@@ -6,6 +6,7 @@
 #   text, one paragraph a line, rare words already replaced by <unk>.
 #   OUT/bin is the fairseq data directory (dict.txt, {train,valid,test}.{bin,idx}).
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 raw=$1 out=$2
 for split in train valid test; do
     if [ ! -s "$raw/wiki.$split.tokens" ]; then

@@ -12,6 +12,7 @@
 # or 35 GB (Big). The running unit's fairseq checkpoints (weights and Adam state, the last 5 kept
 # for averaging) come on top and are deleted once it is evaluated.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 DATA=${DATA:-data/wmt14_en_de/bin}
 RUNS=${RUNS:-runs}
 for scope in ${SCOPES:-all no_embeddings}; do

@@ -5,6 +5,7 @@
 # (sacremoses, subword-nmt, fairseq).
 # usage: recipes/wmt14_en_de/prepare.sh [OUT]   (default data/wmt14_en_de; env BPE_MERGES=32000)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-data/wmt14_en_de}
 merges=${BPE_MERGES:-32000}

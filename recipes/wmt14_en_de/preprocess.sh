@@ -5,6 +5,7 @@
 #   RAW holds train.{en,de}, valid.{en,de}, test.{en,de}: plain text, one sentence per line.
 #   OUT/bin is the fairseq data directory (joined dictionary); OUT/tok and OUT/bpe keep the steps.
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 raw=$1 out=$2 merges=$3
 workers=${WORKERS:-$(nproc)}
 mkdir -p "$out/tok" "$out/bpe"

@@ -12,6 +12,7 @@
 #   finished En-De lottery; RUNS/seed_<s>/level_<kk> transfers one level), LEVELS (0), RUNS, SEEDS
 # Then: lth-report RUNS/transfer_MODEL_<pair>_no_embeddings --out report/
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 : "${DATA:?set DATA to the binarized data directory of the other language pair}"
 MODEL=${MODEL:-base}
 SOURCE=${SOURCE:-${RUNS:-runs}/wmt14_${MODEL}_no_embeddings/seed_0}

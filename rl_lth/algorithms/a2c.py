@@ -158,6 +158,9 @@ class A2C(Algorithm):
     def config_entries(self) -> dict:
         return asdict(self.config)  # at the top level of the trainer section, where run folders have them
 
+    def steps_per_batch(self) -> int:
+        return self.config.num_envs * self.config.steps_per_env
+
     def build_model(self, seed: int) -> ActorCritic:
         return ActorCritic(self.obs_size, self.actions, self.config.width, seed)
 

@@ -51,6 +51,10 @@ class Algorithm(ABC):
     def config_entries(self) -> dict:
         """The settings as config.json's "trainer" section records them (a rerun compares them)."""
 
+    def steps_per_batch(self) -> int | None:
+        """Environment steps of one training batch, where that is fixed (for the run's time estimate)."""
+        return None
+
     @abstractmethod
     def build_model(self, seed: int) -> nn.Module:
         """A fresh network for this game on the CPU, deterministic in ``seed``; global RNG untouched."""

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import envpool
 import numpy as np
-from envpool.registration import registry
 
 # The paper's nine games; any envpool Atari id works.
 GAMES = (
@@ -37,6 +35,8 @@ PREPROCESSING = dict(
 
 def is_atari(env_id: str) -> bool:
     """True for envpool's Atari ids (``Breakout-v5`` ...)."""
+    from envpool.registration import registry  # imported when a game is named (seconds: not for --help)
+
     spec = registry.specs.get(env_id)
     return spec is not None and spec[0] == "envpool.atari"
 
@@ -56,6 +56,8 @@ def make_atari_env(env_id: str, num_envs: int, batch_size: int, seed: int, threa
     start with reward 0 and ignores its action.
     """
     check_game(env_id)
+    import envpool
+
     return envpool.make(
         env_id,
         env_type="gymnasium",

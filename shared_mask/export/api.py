@@ -22,6 +22,7 @@ class Exported:
     layouts: dict[str, str]
     bytes: int
     dense_bytes: int
+    weights: str = ""  # which weights were exported (the exporter's note)
 
     def __str__(self) -> str:
         counts = {layout: list(self.layouts.values()).count(layout) for layout in ("dense", "bitmask", "csr")}
@@ -29,7 +30,7 @@ class Exported:
         return (
             f"{self.path}: {len(self.layouts)} tensors ({shown}), {self.bytes / 1e6:.3f} MB, "
             f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights "
-            f"({self.dense_bytes / 1e6:.3f} MB)"
+            f"({self.dense_bytes / 1e6:.3f} MB)" + (f"\nweights: {self.weights}" if self.weights else "")
         )
 
 
@@ -40,9 +41,11 @@ def export(unit_dir: str | os.PathLike, out: str | os.PathLike) -> Exported:
     tensors, model = exporter.weights(unit)
     mask = unit.ticket_mask()
     tensors, tied = untie(tensors, prefer=mask.names())
+    note = exporter.weights_note(unit)
     config = {"domain": exporter.name, "model": model, "tied": tied, "run": unit.run_config, "unit": unit.summary()}
+    config["weights"] = {"file": str(unit.final.resolve()), "note": note}
     layouts = ticket_file.write(out, tensors, mask, config)
-    return Exported(Path(out), layouts, Path(out).stat().st_size, unit.final.stat().st_size)
+    return Exported(Path(out), layouts, Path(out).stat().st_size, unit.final.stat().st_size, note)
 
 
 def read(path: str | os.PathLike) -> ticket_file.SparseTicket:

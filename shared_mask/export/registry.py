@@ -33,6 +33,10 @@ class Exporter(ABC):
     def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
         """The unit's trained tensors by state-dict name, and the model config :meth:`load` needs."""
 
+    def weights_note(self, unit: FinishedUnit) -> str:
+        """What the exported weights are, next to what the unit's metric was computed from."""
+        return f"{unit.final.name}: the unit's weights at the end of training, which its metric scored"
+
     @abstractmethod
     def load(self, ticket: SparseTicket, **options) -> nn.Module:
         """An inference model (eval mode) from an exported ticket."""

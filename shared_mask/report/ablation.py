@@ -18,14 +18,12 @@ def strategy_label(name: str) -> str:
     return (PRUNING[name].label if name in PRUNING else None) or name
 
 
-def run_colors(summaries) -> list[str]:
-    """One colour per run of an overlay: its strategy's when every run has a different strategy with a
-    colour (IMP against pruning at init), else matplotlib's cycle."""
+def strategy_colors(summaries) -> list[str] | None:
+    """One colour per run of an overlay, its strategy's, when every run has a different strategy with a
+    colour (IMP against pruning at init); else None."""
     strategies = [strategy_of(s.run) for s in summaries]
     colors = [PRUNING[n].color if n in PRUNING else None for n in strategies]
-    if len(set(strategies)) == len(strategies) and all(colors):
-        return colors
-    return [f"C{i % 10}" for i in range(len(summaries))]
+    return colors if len(set(strategies)) == len(strategies) and all(colors) else None
 
 
 def _fmt_stat(stat) -> str:

@@ -9,11 +9,11 @@ import argparse
 import os
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from ..errors import DEBUG, error_line
 from ..files import atomic_folder
+from ..run_folder import find_runs
 from . import figures
 from .compare import check_comparable, compare_labels
 from .mask_stats import ALL, mask_stats, write_mask_stats
@@ -30,7 +30,13 @@ def _tolerance(text):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="lth-report", description=__doc__.split("\n\n")[1])
-    parser.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="run folders written by the lottery loop")
+    parser.add_argument(
+        "runs",
+        nargs="+",
+        type=Path,
+        metavar="RUN",
+        help="run folders written by the lottery loop, or folders holding run folders (searched)",
+    )
     parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="folder for the figures and tables")
     parser.add_argument(
         "--compare",
@@ -43,17 +49,35 @@ def parse_args(argv):
         default=0.01,
         help="relative distance to the dense metric that counts as matching it (default 0.01)",
     )
+    parser.add_argument(
+        "--band",
+        choices=sorted(figures.BANDS),
+        default="std",
+        help="the shaded band around each mean: std over seeds, or sem, the standard error of the mean (default std)",
+    )
+    parser.add_argument(
+        "--x",
+        choices=figures.AXES,
+        default="pruned",
+        help="x axis: fraction of weights pruned, or density (fraction kept); both log-spaced (default pruned)",
+    )
     parser.add_argument("--pdf", action="store_true", help="write every figure as PDF too")
     return parser.parse_args(argv)
 
 
-def unique_names(runs):
-    """Runs whose folders share a base name get -2, -3, ... so their output files do not collide."""
-    seen, renamed = {}, []
-    for run in runs:
-        seen[run.name] = seen.get(run.name, 0) + 1
-        renamed.append(run if seen[run.name] == 1 else replace(run, name=f"{run.name}-{seen[run.name]}"))
-    return renamed
+def run_names(paths):
+    """Readable, unique names: a single run's folder name; several runs' paths relative to the folder
+    they share (runs/a/run and runs/b/run become a/run and b/run)."""
+    resolved = [Path(p).resolve() for p in paths]
+    if len(resolved) == 1:
+        return [resolved[0].name]
+    common = Path(os.path.commonpath(resolved))
+    names = [str(p.relative_to(common)) if p != common else p.name for p in resolved]
+    seen = {}
+    for i, name in enumerate(names):  # the same folder given twice
+        seen[name] = seen.get(name, 0) + 1
+        names[i] = name if seen[name] == 1 else f"{name} ({seen[name]})"
+    return names
 
 
 def _file_stem(text):
@@ -71,7 +95,8 @@ def _save(fig, out, stem, pdf):
 
 def report(args):
     """Every output written into a temporary folder, moved into --out once all are written."""
-    runs = unique_names([load_run(path) for path in args.runs])
+    paths = [path for given in args.runs for path in find_runs(given)]
+    runs = [load_run(path, name) for path, name in zip(paths, run_names(paths))]
     if args.compare:
         check_comparable(runs)
     with atomic_folder(args.out) as staging:
@@ -87,11 +112,16 @@ def _write(runs, args):
     written = [args.out / "summary.md", args.out / "summary.csv"]
 
     for summary in summaries:
-        written += _save(figures.ticket_figure(summary), args.out, f"{summary.run.name}_{summary.run.metric}", args.pdf)
+        written += _save(
+            figures.ticket_figure(summary, args.band, args.x),
+            args.out,
+            f"{summary.run.name}_{summary.run.metric}",
+            args.pdf,
+        )
     if len(summaries) > 1:
-        written += _save(figures.grid_figure(summaries), args.out, "grid", args.pdf)
+        written += _save(figures.grid_figure(summaries, args.band, args.x), args.out, "grid", args.pdf)
     if args.compare:
-        fig = figures.compare_figure(summaries, compare_labels(runs))
+        fig = figures.compare_figure(summaries, compare_labels(runs), args.band, args.x)
         written += _save(fig, args.out, f"compare_{runs[0].metric}", args.pdf)
 
     all_stats = []

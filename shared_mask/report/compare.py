@@ -2,6 +2,7 @@
 
 import json
 
+from ..config import EXTENSIBLE, FREE
 from .runs import RunError
 
 
@@ -33,17 +34,29 @@ def differing_fields(configs):
     return [key for key in keys if len({json.dumps(flat.get(key), sort_keys=True) for flat in flats}) > 1]
 
 
+# Fields that say how much of a lottery was run, not how it was run: left out of labels when a
+# setting differs too (two chains whose ticket lists differ are told apart by their chains).
+EXTENT = {f"lottery.{key}" for key in (*EXTENSIBLE, *FREE)}
+MAX_LABEL = 40
+
+
 def compare_labels(runs):
-    """'rewind=1ep, schedule=iterative' per run from the fields that differ; the run name when none do."""
+    """Short labels from the settings that differ ('rewind=0', 'chain=lr_rewind'), leaving out the
+    lottery's extent (seeds, levels, tickets) unless nothing else differs; the run name when nothing
+    differs or the label would be longer than MAX_LABEL characters."""
     fields = differing_fields([run.config for run in runs])
+    fields = [key for key in fields if key not in EXTENT] or fields
     if not fields:
         return [run.name for run in runs]
     labels = []
     for run in runs:
         flat = _flatten(run.config)
-        labels.append(", ".join(f"{key.rsplit('.', 1)[-1]}={_show(flat.get(key))}" for key in fields))
+        label = ", ".join(f"{key.rsplit('.', 1)[-1]}={_show(flat.get(key))}" for key in fields)
+        labels.append(label if len(label) <= MAX_LABEL else run.name)
     return labels
 
 
 def _show(value):
+    if isinstance(value, list):
+        return "+".join(map(str, value))
     return "-" if value is None else value if isinstance(value, str) else json.dumps(value)

@@ -3,7 +3,11 @@
 Figures are built with matplotlib's object API (no pyplot state) and rendered with Agg. The x axis
 is the fraction of weights pruned on a log scale of the remaining fraction, so IMP's levels
 (remaining = 0.8^k) are evenly spaced, with ticks labelled as in the paper (0, 0.49, 0.74, ...).
-Each plotted series carries its ticket name as gid, so tests can find it.
+With ``x="density"`` the same log axis is ticked and labelled by density (fraction of weights kept).
+Colours say the ticket kind (its registry style) everywhere; overlays of several runs tell the runs
+apart by line style. Legends give the number of seeds per point, and every metric figure names its
+band (std by default, or the standard error of the mean). Each plotted series carries its ticket name
+as gid, so tests can find it.
 """
 
 import math
@@ -17,7 +21,7 @@ from matplotlib.ticker import NullFormatter, NullLocator
 
 from ..files import atomic_write
 from ..tickets import DENSE_TICKET, TICKETS, WINNING
-from .ablation import run_colors
+from .ablation import strategy_colors
 from .mask_stats import ALL
 
 METRIC_LABELS = {
@@ -28,7 +32,10 @@ METRIC_LABELS = {
 }
 # A ticket kind the reading process does not know (registered only in the run's own program).
 UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE = "tab:purple", ":"
-COMPARE_LINESTYLES = ("-", "--", ":", "-.")  # overlays: by the kind's place in the registry
+RUN_LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))  # overlays: one per run
+BANDS = {"std": "±1 std over seeds", "sem": "±1 standard error of the mean over seeds"}
+AXES = ("pruned", "density")
+DENSITY_TICKS = (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 MAX_TICKS = 8
 
 
@@ -66,16 +73,33 @@ def set_pruned_axis(ax, fractions):
     ax.set_xlabel("fraction of weights pruned")
 
 
-def metric_label(metric):
-    return METRIC_LABELS.get(metric, metric)
+def set_density_axis(ax, fractions):
+    """The same log-spaced axis, ticked and labelled by density (fraction of weights kept)."""
+    set_pruned_axis(ax, fractions)
+    lowest = 1 - max(fractions, default=0.0)
+    ticks = [d for d in DENSITY_TICKS if d >= lowest * 0.999] or [1]
+    ax.set_xticks([1 - d for d in ticks], [f"{d:g}" for d in ticks])
+    ax.set_xlabel("density (fraction of weights kept, log scale)")
 
 
-def _draw_ticket(ax, summary, ticket, label, color, linestyle):
-    """Mean line with a shaded mean +- std band; returns the line."""
-    fractions, means, stds = (np.asarray(v, dtype=float) for v in summary.series(ticket))
+def metric_label(metric, higher_is_better=True):
+    label = METRIC_LABELS.get(metric, metric)
+    return label if higher_is_better else f"{label} (lower is better)"
+
+
+def seeds_label(counts):
+    """ "n=3", or "n=2-3" when the points of a line have different numbers of seeds."""
+    low, high = min(counts), max(counts)
+    return f"n={low}" if low == high else f"n={low}-{high}"
+
+
+def _draw_ticket(ax, summary, ticket, label, color, linestyle, band="std", alpha=0.2):
+    """Mean line with a shaded mean +- band (std or sem) and its seed count in the label; returns the line."""
+    fractions, means, spreads = (np.asarray(v, dtype=float) for v in summary.series(ticket, band))
+    label = f"{label} ({seeds_label(summary.counts(ticket))})"
     (line,) = ax.plot(fractions, means, color=color, linestyle=linestyle, marker="o", markersize=3, label=label)
     line.set_gid(ticket)
-    ax.fill_between(fractions, means - stds, means + stds, color=color, alpha=0.2, linewidth=0)
+    ax.fill_between(fractions, means - spreads, means + spreads, color=color, alpha=alpha, linewidth=0)
     return line
 
 
@@ -87,45 +111,39 @@ def ticket_style(ticket):
     return ticket, UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE
 
 
-def _compare_linestyle(ticket):
-    known = TICKETS.names()
-    return COMPARE_LINESTYLES[min(known.index(ticket), 3)] if ticket in known else COMPARE_LINESTYLES[-1]
-
-
 def _plotted_tickets(summary):
     return [t for t in [WINNING, *summary.random_tickets] if summary.series(t)[0]]
 
 
-def ticket_figure(summary):
-    """One run: every ticket kind in its registry style (winning blue, random red), mean +- std over
-    seeds, the dense network as a horizontal line."""
+def ticket_figure(summary, band="std", x="pruned"):
+    """One run: every ticket kind in its registry style (winning blue, random red), mean +- std (or sem)
+    over seeds, the dense network as a horizontal line."""
     fig = Figure(figsize=(6.4, 4.2), layout="constrained")
-    _draw_run(fig.add_subplot(), summary, legend_size="small")
+    _draw_run(fig.add_subplot(), summary, "small", band, x)
     return fig
 
 
-def grid_figure(summaries):
+def grid_figure(summaries, band="std", x="pruned"):
     """Several runs (a sweep: one per game or dataset) side by side, three to a row, as the paper's
     Atari figure."""
     columns = min(3, len(summaries))
     rows = math.ceil(len(summaries) / columns)
     fig = Figure(figsize=(4.4 * columns, 3.4 * rows), layout="constrained")
     for ax, summary in zip(fig.subplots(rows, columns, squeeze=False).flat, summaries):
-        _draw_run(ax, summary, legend_size="x-small")
+        _draw_run(ax, summary, "x-small", band, x)
     for ax in list(fig.axes)[len(summaries) :]:
         ax.set_visible(False)
     return fig
 
 
-def _draw_run(ax, summary, legend_size):
+def _draw_run(ax, summary, legend_size, band, x):
     run = summary.run
     for ticket in _plotted_tickets(summary):
-        _draw_ticket(ax, summary, ticket, *ticket_style(ticket))
+        _draw_ticket(ax, summary, ticket, *ticket_style(ticket), band=band)
     if summary.dense is not None:
-        ax.axhline(
-            summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=DENSE_TICKET.label, gid=DENSE_TICKET.name
-        )
-    _finish_metric_axes(ax, [summary], run.experiment, legend_size=legend_size)
+        label = f"{DENSE_TICKET.label} ({seeds_label([summary.dense.n])})"
+        ax.axhline(summary.dense.mean, color=DENSE_TICKET.color, linewidth=1.5, label=label, gid=DENSE_TICKET.name)
+    _finish_metric_axes(ax, [summary], run.experiment, legend_size, band, x)
     missing = len(run.missing_units())
     if missing:
         ax.set_title(
@@ -136,35 +154,45 @@ def _draw_run(ax, summary, legend_size):
         )
 
 
-def compare_figure(summaries, labels):
-    """Ablation overlay: one colour per run (its strategy's when strategies differ), line style per ticket,
-    dense as a dotted line."""
-    fig = Figure(figsize=(7.2, 4.8), layout="constrained")
+def compare_figure(summaries, labels, band="std", x="pruned"):
+    """Ablation overlay: colour by ticket kind (as in every figure), one line style per run (its label
+    says which), each run's dense network as a thin gray line in the run's style. An overlay of runs
+    that differ in their pruning strategy (IMP against pruning at init) colours each run by its strategy
+    instead, and the line style then tells the ticket kinds apart."""
+    fig = Figure(figsize=(7.6, 5.0), layout="constrained")
     ax = fig.add_subplot()
-    for summary, label, color in zip(summaries, labels, run_colors(summaries)):
+    by_strategy = strategy_colors(summaries)
+    for i, (summary, label) in enumerate(zip(summaries, labels)):
+        style = RUN_LINESTYLES[i % len(RUN_LINESTYLES)]
         for ticket in _plotted_tickets(summary):
-            line = _draw_ticket(ax, summary, ticket, f"{label}: {ticket}", color, _compare_linestyle(ticket))
+            kind_label, color, kind_style = ticket_style(ticket)
+            if by_strategy:
+                color, style = by_strategy[i], kind_style
+            line = _draw_ticket(ax, summary, ticket, f"{label}: {kind_label}", color, style, band, alpha=0.12)
             line.set_gid(f"{summary.run.name}:{ticket}")
         if summary.dense is not None:
             ax.axhline(
                 summary.dense.mean,
-                color=color,
-                linestyle=(0, (1, 2)),
+                color=DENSE_TICKET.color,
+                linestyle=RUN_LINESTYLES[i % len(RUN_LINESTYLES)],
                 linewidth=1,
-                label=f"{label}: dense",
+                label=f"{label}: {DENSE_TICKET.label} ({seeds_label([summary.dense.n])})",
                 gid=f"{summary.run.name}:dense",
             )
     title = " / ".join(dict.fromkeys(s.run.experiment for s in summaries))
-    _finish_metric_axes(ax, summaries, title, legend_size="x-small")
+    _finish_metric_axes(ax, summaries, title, "x-small", band, x)
     return fig
 
 
-def _finish_metric_axes(ax, summaries, title, legend_size):
-    """Fraction-pruned x axis over the summaries' levels, metric y label, title, grid, legend."""
-    set_pruned_axis(ax, [row.fraction_pruned for s in summaries for row in s.levels])
+def _finish_metric_axes(ax, summaries, title, legend_size, band="std", x="pruned"):
+    """Fraction-pruned (or density) x axis over the summaries' levels, metric y label (with its
+    direction when lower is better), title, grid, legend, and the band named."""
+    fractions = [row.fraction_pruned for s in summaries for row in s.levels]
+    (set_density_axis if x == "density" else set_pruned_axis)(ax, fractions)
     ax.set_title(title)
-    ax.set_ylabel(metric_label(summaries[0].run.metric))
+    ax.set_ylabel(metric_label(summaries[0].run.metric, summaries[0].run.higher_is_better))
     ax.grid(alpha=0.3)
+    ax.text(0.01, 0.01, f"band: {BANDS[band]}", transform=ax.transAxes, fontsize="x-small", color="dimgray")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=legend_size)
 
@@ -195,14 +223,16 @@ def mask_figure(run_name, stats):
     columns = [j for j, level in enumerate(levels) if pruned[level] in ticks]
     heat_ax.set_xticks(columns, [_tick_label(pruned[levels[j]]) for j in columns])
     heat_ax.set_xlabel("fraction of weights pruned (overall)")
-    heat_ax.set_title(f"{run_name}: per-layer density")
+    seeds = sorted({s.seed for s in stats})
+    over = f"seed {seeds[0]}" if len(seeds) == 1 else f"mean over {len(seeds)} seeds"
+    heat_ax.set_title(f"{run_name}: per-layer density ({over})")
     colorbar = fig.colorbar(image, ax=heat_ax, label="density (fraction kept; black: none)")
     ticks = [t for t in (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001) if t >= norm.vmin]
     colorbar.set_ticks(ticks, labels=[f"{t:g}" for t in ticks])
     colorbar.ax.yaxis.set_minor_formatter(NullFormatter())
     fig.get_layout_engine().set(wspace=0.08)
 
-    for seed in sorted({s.seed for s in stats}):
+    for seed in seeds:
         points = [
             (pruned[s.level], s.hamming_to_previous)
             for s in stats

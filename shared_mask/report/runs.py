@@ -85,8 +85,9 @@ class Run:
         return [unit for unit in self.expected_units() if unit not in done]
 
 
-def load_run(path: str | Path) -> Run:
-    """Read and validate the run folder at ``path``; raise RunError naming what is wrong."""
+def load_run(path: str | Path, name: str | None = None, require_results: bool = True) -> Run:
+    """Read and validate the run folder at ``path`` (called ``name``, by default its folder's name);
+    raise RunError naming what is wrong (also when it has no finished unit, if ``require_results``)."""
     folder = RunFolder(path)
     if not folder.root.is_dir():
         raise RunError(f"{folder.root}: not a directory")
@@ -97,11 +98,11 @@ def load_run(path: str | Path) -> Run:
         results = read_results(folder.root)
     except ValueError as err:
         raise RunError(str(err)) from err
-    if not results:
+    if not results and require_results:
         raise RunError(f"{folder.root}: no results yet (no finished unit: seed_*/level_*/<ticket>/metrics.json)")
     results.sort(key=lambda r: (r.level, r.ticket, r.seed, r.metric))
     transfer = _read_json(folder.transfer) if folder.transfer.is_file() else None
-    return Run(folder.root, folder.name, config, tuple(results), transfer)
+    return Run(folder.root, name or folder.name, config, tuple(results), transfer)
 
 
 def _read_json(path: Path) -> dict:

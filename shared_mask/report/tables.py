@@ -26,6 +26,15 @@ class Stat:
     mean: float
     std: float
 
+    @property
+    def sem(self):
+        """Standard error of the mean: std / sqrt(n) (0 for one seed)."""
+        return self.std / self.n**0.5
+
+    def spread(self, band):
+        """The half-width of the figures' band: ``std`` or ``sem``."""
+        return self.sem if band == "sem" else self.std
+
     @classmethod
     def of(cls, values):
         values = list(values)
@@ -57,14 +66,19 @@ class RunSummary:
             return None
         return row.tickets[WINNING].mean - row.tickets[random_ticket].mean
 
-    def series(self, ticket):
-        """(fractions pruned, means, stds) of one ticket over the levels where it has results."""
+    def series(self, ticket, band="std"):
+        """(fractions pruned, means, band half-widths: stds or sems) of one ticket over the levels where it
+        has results."""
         rows = [row for row in self.levels if ticket in row.tickets]
         return (
             [row.fractions[ticket] for row in rows],
             [row.tickets[ticket].mean for row in rows],
-            [row.tickets[ticket].std for row in rows],
+            [row.tickets[ticket].spread(band) for row in rows],
         )
+
+    def counts(self, ticket):
+        """The number of seeds behind each point of :meth:`series`."""
+        return [row.tickets[ticket].n for row in self.levels if ticket in row.tickets]
 
     def within_tolerance(self, row, tolerance):
         if self.dense is None or WINNING not in row.tickets:
@@ -160,6 +174,8 @@ def _fmt_stat(stat):
 
 
 def tolerance_sentence(summary, tolerance):
+    if WINNING not in summary.run.tickets:  # an lr_rewind chain, a transfer-only run: none by design
+        return f"This run trains no winning tickets (tickets: {', '.join(summary.run.tickets)}): no tolerance verdict."
     if summary.dense is None:
         return "Dense network not trained yet: no tolerance verdict."
     last = summary.last_level_within(tolerance)

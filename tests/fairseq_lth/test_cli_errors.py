@@ -167,7 +167,7 @@ def test_a_unit_that_fails_at_scoring_is_one_line_and_resumes_at_scoring(data, t
     message = refused(capfd, argv(data, out))
     assert message == (
         f"unit seed 0 level 0 dense failed: ProcessFailed: fairseq-generate exited with status 1: "
-        f"MemoryError: out of memory (log: {unit / 'generate-test.txt'}) (its folder and log: {unit})\n"
+        f"MemoryError: out of memory (log: {unit / 'generate-test.txt'}) (its log: {unit / 'train.log'})\n"
     )
     assert (unit / "final.pt").is_file() and (unit / "checkpoints" / "checkpoint_last.pt").is_file()
     assert not (unit / "metrics.json").exists()

@@ -59,6 +59,8 @@ def test_run_folder_has_every_unit_with_its_bleu(lottery):
         assert (unit / "final.pt").is_file() and not (unit / "checkpoints").exists()
         assert list((unit / "tb").rglob("events.out.tfevents.*"))
         assert json.loads((unit / "metrics.json").read_text())["metrics"]["bleu"] >= 0
+        log = (unit / "train.log").read_text()  # other libraries' notices are kept out of the unit's log
+        assert "tensorboardX" not in log and "Warning" not in log and "\r" not in log
     with open(lottery / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert [(r["level"], r["ticket"], r["metric"]) for r in rows] == [

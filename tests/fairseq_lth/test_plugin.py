@@ -103,9 +103,27 @@ def test_mask_for_another_model_fails_at_start_up(data, dense, tmp_path):
         tmp_path / "other.safetensors",
         check=False,
     )
-    assert result.returncode != 0
-    assert "a mask for another model?" in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("fairseq_lth: error: ") and "a mask for another model?" in last
     assert "begin training" not in result.stdout
+
+
+def test_a_rewind_point_never_saved_is_one_line(data, tmp_path):
+    result = train(
+        data, tmp_path / "run", "--lth-rewind-updates", "3", "--lth-rewind-checkpoint", tmp_path / "r.pt", check=False
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("fairseq_lth: error: ") and "--save-interval-updates" in last
+
+
+def test_fairseq_train_help_lists_the_lottery_options(data):
+    result = fairseq("fairseq-train", data, "--user-dir", PLUGIN_DIR, "--task", "lottery_language_modeling", "--help")
+    help_text = result.stdout[result.stdout.index("lottery options (--task lottery_language_modeling") :]
+    for option in ("--lth-mask", "--lth-ticket", "--lth-scope", "--lth-rewind-updates", "--lth-verify-masks"):
+        assert option in help_text
+    assert "default: end of epoch 1" in " ".join(help_text.split())  # the language-modeling task's rewind point
 
 
 def test_generate_and_validate_load_plugin_checkpoints_under_torch_weights_only(data, tickets):

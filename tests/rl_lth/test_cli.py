@@ -71,7 +71,6 @@ def test_rewind_zero_and_one_shot(tmp_path):
         (["--env", "CartPole-v0", "--levels", "-1"], "levels must be a non-negative integer"),
         (["--env", "CartPole-v0", "--rewind", "3"], "invalid step '3'"),
         (["--env", "CartPole-v0", "--rewind", "9epochs"], "after the end of training"),
-        (["--env", "CartPole-v0", "--preset", "tiny"], "CartPole-v0 has no preset 'tiny'; choose one of paper"),
         (["--env", "Breakout-v5", "--algo", "a2c"], "unknown env id 'Breakout-v5'"),
     ],
 )

@@ -5,6 +5,7 @@ from fairseq import models
 
 import shared_mask as sm
 
+from ..errors import one_line_errors
 from ..hooks import LotteryHooks
 from ..loss_scale import load_scaler_state, scaler_state
 
@@ -21,14 +22,16 @@ class LotteryTask:
 
     def __init__(self, cfg, *args, **kwargs):
         super().__init__(cfg, *args, **kwargs)
-        self.lottery = LotteryHooks(cfg, self.default_rewind)
+        with one_line_errors():
+            self.lottery = LotteryHooks(cfg, self.default_rewind)
         self._optimizer = None
         self._resumed_scaler: dict = {}
 
     def build_model(self, cfg, from_checkpoint=False):
         model = super().build_model(cfg, from_checkpoint)
         if not from_checkpoint:  # training; loading a model for generation or scoring needs no lottery
-            self.lottery.attach(model, fresh_model=lambda: models.build_model(cfg, self))
+            with one_line_errors():  # the plugin's checks: a mask of another model, a rewind point never saved
+                self.lottery.attach(model, fresh_model=lambda: models.build_model(cfg, self))
         return model
 
     def get_batch_iterator(

@@ -8,6 +8,7 @@ from matplotlib.figure import Figure
 from shared_mask.report import figures
 from shared_mask.report.cli import main
 from shared_mask.report.compare import compare_labels
+from shared_mask.report.mask_stats import mask_stats
 from shared_mask.report.runs import load_run
 from shared_mask.report.tables import summarize
 
@@ -83,9 +84,56 @@ def test_compare_legend_comes_from_the_differing_config_fields(write_run):
 
     ax = figures.compare_figure([summarize(r) for r in runs], labels).axes[0]
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
-    assert "schedule=oneshot, rewind=0: winning" in legend and "schedule=iterative, rewind=1ep: dense" in legend
+    assert "schedule=oneshot, rewind=0: winning ticket (n=3)" in legend
+    assert "schedule=iterative, rewind=1ep: dense network (n=3)" in legend
     lines = _lines_by_gid(ax)
     np.testing.assert_allclose(lines["b:random_reinit"].get_ydata(), [101 - 3 * k for k in range(1, 6)])
+    # Colour says the ticket kind, line style the run.
+    assert lines["a:winning"].get_color() == lines["b:winning"].get_color() == "tab:blue"
+    assert lines["a:random_reinit"].get_color() == "tab:red"
+    assert lines["a:winning"].get_linestyle() == lines["a:random_reinit"].get_linestyle()
+    assert lines["a:winning"].get_linestyle() != lines["b:winning"].get_linestyle()
+
+
+def test_compare_labels_name_the_setting_not_the_extent(write_run):
+    chains = [
+        load_run(
+            write_run("w", tickets=("winning", "lr_rewind"), lottery={"chain": "winning"}, value=lambda *unit: 1.0)
+        ),
+        load_run(write_run("l", tickets=("lr_rewind",), lottery={"chain": "lr_rewind"}, value=lambda *unit: 1.0)),
+    ]
+    assert compare_labels(chains) == ["chain=winning", "chain=lr_rewind"]
+    more_seeds = [load_run(write_run("s2", seeds=(0, 1))), load_run(write_run("s3"))]
+    assert compare_labels(more_seeds) == ["seeds=0+1", "seeds=0+1+2"]
+
+
+def test_figures_state_seeds_band_direction_and_aggregation(write_run):
+    run = load_run(write_run(skip={(2, 5, "winning")}))
+    summary = summarize(run)
+    ax = figures.ticket_figure(summary, band="sem").axes[0]
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend == ["winning ticket (n=2-3)", "random ticket (reinit) (n=3)", "dense network (n=3)"]
+    assert [t.get_text() for t in ax.texts] == ["band: ±1 standard error of the mean over seeds"]
+    # The sem band: std / sqrt(n) around the mean (random_reinit: std 2 over 3 seeds).
+    band = next(c for c in ax.collections if np.allclose(c.get_facecolor()[0][:3], to_rgb("tab:red")))
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.max() - ys.min() == pytest.approx((101 - 3) - (101 - 15) + 2 * 2 / np.sqrt(3))
+    lm = load_run(write_run("lm", experiment="wikitext-2", metric="test_log_ppl"))
+    assert figures.ticket_figure(summarize(lm)).axes[0].get_ylabel() == "test log perplexity (lower is better)"
+    heat = figures.mask_figure(run.name, mask_stats(run)).axes[0]
+    assert heat.get_title() == "cartpole: per-layer density (mean over 3 seeds)"
+
+
+def test_the_density_axis_is_log_spaced_and_labelled_by_density():
+    fractions = [1 - 0.8**k for k in range(1, 21)]
+    fig = Figure()
+    ax = fig.add_subplot()
+    figures.set_density_axis(ax, fractions)
+    assert ax.get_xlabel() == "density (fraction of weights kept, log scale)"
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["1", "0.5", "0.2", "0.1", "0.05", "0.02"]  # 0.8^20 = 0.0115
+    pixels = ax.transData.transform(np.column_stack([[0.0, 0.9, 0.99], np.zeros(3)]))[:, 0]
+    assert pixels[2] - pixels[1] == pytest.approx(pixels[1] - pixels[0])  # a decade is a decade
 
 
 def test_compare_labels_fall_back_to_run_names(write_run):
