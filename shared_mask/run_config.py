@@ -30,8 +30,8 @@ def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict
                 f"{out} holds a run with a different configuration ({'; '.join(differences)}); "
                 "use another output folder"
             )
-        lottery = existing["lottery"]
-        for key in ("seeds", "tickets"):
+        lottery = {**asdict(LotteryConfig()), **existing["lottery"]}  # a field added since reads as its default
+        for key in ("seeds", "tickets", "stability_points", "stability_levels"):
             wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]
         wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
     elif out.exists() and any(out.iterdir()):

@@ -49,6 +49,9 @@ class TicketKind:
     # Distinguishes the ticket seeds of kinds at the same seed and level. The built-in kinds keep the
     # offsets they always had (so old run folders resume identically); others get one from their name.
     seed_offset: int | None = None
+    # The RunFolder method that gives this kind's mask file for (seed, level), when the kind trains under a
+    # mask of its own rather than the level's (e.g. "early_bird_mask"); None: the level's mask.
+    mask_of: str | None = None
 
     def derive_mask(self, mask: Mask, seed: int) -> Mask:
         """The mask this ticket trains under, from the level's mask (``seed``: the unit's ticket seed)."""

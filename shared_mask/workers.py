@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from .files import write_json
 from .plan import LotteryPlan
 from .results import write_results
+from .trainer import Unit
 
 RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many times
 
@@ -77,7 +78,10 @@ class UnitFailed(RuntimeError):
 
 
 def train_unit(trainer, unit) -> dict:
-    """Train ``unit`` and write its metrics.json (last: its presence means "done"); return the record."""
+    """Train ``unit`` and write its metrics.json (last: its presence means "done"); return the record.
+    A study's job that is not a training (the stability line) runs itself and writes its own record."""
+    if not isinstance(unit, Unit):
+        return unit.run(trainer)
     unit.dir.mkdir(parents=True, exist_ok=True)
     start = time.time()
     metrics = trainer.train(unit)
@@ -252,7 +256,7 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
             summary = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items())
             prefix = f"{plans[job].out.name}: " if len(plans) > 1 else ""
             bar.write(
-                f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} "
+                f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.key[2]:<13} "
                 f"density {record['density']:.4f}  {summary}"
             )
             bar.update(1)
