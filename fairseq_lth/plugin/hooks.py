@@ -18,6 +18,7 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Optional
 
 import torch
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
@@ -45,7 +46,7 @@ def rewind_updates_field(default: sm.Step | None = None):
 
 @dataclass
 class LotteryOptions(FairseqDataclass):
-    lth_mask: str | None = field(
+    lth_mask: Optional[str] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
         default=None,
         metadata={"help": "mask file (shared_mask format) of the ticket to train; without it the run is dense"},
     )
@@ -59,7 +60,7 @@ class LotteryOptions(FairseqDataclass):
         },
     )
     lth_ticket_seed: int = field(default=0, metadata={"help": "seed of a random ticket"})
-    lth_extensions: str | None = field(
+    lth_extensions: Optional[str] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
         default=None,
         metadata={
             "help": "comma-separated Python modules to import first: they register their own ticket "
@@ -74,11 +75,11 @@ class LotteryOptions(FairseqDataclass):
             "weights (no biases or norms)"
         },
     )
-    lth_rewind_updates: int | None = rewind_updates_field()
-    lth_rewind_epochs: int | None = field(
+    lth_rewind_updates: Optional[int] = rewind_updates_field()  # noqa: UP045 (fairseq reads Optional, not X | None)
+    lth_rewind_epochs: Optional[int] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
         default=None, metadata={"help": "rewind to the end of this epoch instead of after a number of updates"}
     )
-    lth_rewind_checkpoint: str | None = field(
+    lth_rewind_checkpoint: Optional[str] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
         default=None,
         metadata={
             "help": "dense run: copy fairseq's full checkpoint at the rewind point to this path "
@@ -96,7 +97,7 @@ class LotteryOptions(FairseqDataclass):
     # Read from the checkpoint options (not command-line options of the task).
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
-    continue_once: str | None = II("checkpoint.continue_once")
+    continue_once: Optional[str] = II("checkpoint.continue_once")  # noqa: UP045 (fairseq reads Optional, not X | None)
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")

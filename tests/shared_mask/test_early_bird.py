@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import torch
 
 import shared_mask as sm
@@ -45,3 +46,15 @@ def test_settle_records_distances_and_saves_the_early_bird_mask(tmp_path):
 
     never = settle(run, 0, 1, sm.LotteryConfig(levels=1, early_bird_window=3))
     assert not never["converged"] and never["step"] is None
+
+
+def test_a_trainer_without_the_studies_is_refused_before_anything_is_written(tmp_path):
+    from tests.shared_mask.test_lottery import MLPTrainer  # implements neither study
+
+    for config in (
+        sm.LotteryConfig(levels=1, tickets=["winning", "early_bird"]),
+        sm.LotteryConfig(stability_points=["0"]),
+    ):
+        with pytest.raises(ValueError, match="MLPTrainer does not implement (early_bird|stability) yet"):
+            sm.run_lottery(MLPTrainer(), config, tmp_path / "run", progress=False)
+        assert not (tmp_path / "run").exists()

@@ -17,6 +17,7 @@ natural log of the perplexity, which is the metric the IMP driver reports (``tes
 
 import math
 from dataclasses import dataclass
+from typing import Optional
 
 from fairseq.logging import metrics
 from fairseq.tasks import register_task
@@ -32,7 +33,7 @@ DEFAULT_REWIND = sm.Step(1, "ep")  # the paper's LSTM setting
 
 @dataclass
 class LotteryLanguageModelingConfig(LanguageModelingConfig, LotteryOptions):
-    lth_rewind_updates: int | None = rewind_updates_field(DEFAULT_REWIND)
+    lth_rewind_updates: Optional[int] = rewind_updates_field(DEFAULT_REWIND)  # noqa: UP045 (fairseq reads Optional)
 
 
 @register_task("lottery_language_modeling", dataclass=LotteryLanguageModelingConfig)

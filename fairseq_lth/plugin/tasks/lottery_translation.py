@@ -12,6 +12,7 @@ Ticket run (starts from it, keeps the mask's pruned entries exactly zero)::
 """
 
 from dataclasses import dataclass
+from typing import Optional
 
 from fairseq.tasks import register_task
 from fairseq.tasks.translation import TranslationConfig, TranslationTask
@@ -26,7 +27,7 @@ DEFAULT_REWIND = sm.Step(1000, "it")  # the paper's Transformer setting
 
 @dataclass
 class LotteryTranslationConfig(TranslationConfig, LotteryOptions):
-    lth_rewind_updates: int | None = rewind_updates_field(DEFAULT_REWIND)
+    lth_rewind_updates: Optional[int] = rewind_updates_field(DEFAULT_REWIND)  # noqa: UP045 (fairseq reads Optional)
 
 
 @register_task("lottery_translation", dataclass=LotteryTranslationConfig)
