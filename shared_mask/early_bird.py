@@ -77,8 +77,29 @@ class Draws:
     densities: dict[int, float]  # level -> density
     folders: dict[int, Path]  # level -> RunFolder.early_bird_draws
 
-    def draw(self, model, step: int, epoch: float) -> None:
-        """Draw every level's mask from ``model`` after ``step`` training steps (``epoch`` epochs)."""
+    def spec(self) -> dict:
+        """JSON-able, for a process that draws in another program (the fairseq plugin)."""
+        return {
+            "every": str(self.every),
+            "pruning": self.pruning,
+            "dense_mask": str(self.dense_mask),
+            "levels": {str(level): [density, str(self.folders[level])] for level, density in self.densities.items()},
+        }
+
+    @classmethod
+    def from_spec(cls, spec: dict) -> Draws:
+        levels = {int(level): value for level, value in spec["levels"].items()}
+        return cls(
+            parse_step(spec["every"]),
+            spec["pruning"],
+            Path(spec["dense_mask"]),
+            {level: float(density) for level, (density, _) in levels.items()},
+            {level: Path(folder) for level, (_, folder) in levels.items()},
+        )
+
+    def draw(self, model, step: int, epoch: float | None) -> None:
+        """Draw every level's mask from ``model`` after ``step`` training steps (``epoch`` epochs, None
+        where the trainer does not know the fraction of an epoch)."""
         dense, strategy = Mask.load(self.dense_mask, model), PRUNING[self.pruning]
         for level, density in self.densities.items():
             folder = self.folders[level]
@@ -93,10 +114,13 @@ def _read_index(folder: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def stored_draws(folder: Path) -> list[tuple[int, float, Path]]:
+def stored_draws(folder: Path) -> list[tuple[int, float | None, Path]]:
     """(step, epoch, mask file) of every stored draw, in training order."""
     index = _read_index(folder)
-    return sorted((int(step), float(epoch), folder / f"{int(step):09d}.safetensors") for step, epoch in index.items())
+    return sorted(
+        (int(step), None if epoch is None else float(epoch), folder / f"{int(step):09d}.safetensors")
+        for step, epoch in index.items()
+    )
 
 
 def early_bird_draw(distances: list[float], threshold: float, window: int) -> int | None:

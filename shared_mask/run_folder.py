@@ -70,6 +70,11 @@ class UnitFolder:
         return self.dir / "scores.json"
 
     @property
+    def early_bird_spec(self) -> Path:
+        """A fairseq dense unit's early-bird draws, as the plugin reads them (``--lth-early-bird``)."""
+        return self.dir / "early_bird_draws.json"
+
+    @property
     def lr_rewind_start(self) -> Path:
         """A fairseq lr_rewind unit's start: the rewind checkpoint with the pruned trained weights."""
         return self.dir / "lr_rewind_start.pt"

@@ -38,6 +38,7 @@ class FairseqTrainer(sm.Trainer):
     """
 
     suffix = ".pt"
+    studies = frozenset({"early_bird"})
 
     def __init__(
         self,
@@ -177,6 +178,8 @@ class FairseqTrainer(sm.Trainer):
             cmd.append("--lth-verify-masks")
         if unit.ticket == sm.DENSE:
             cmd += ["--continue-once", str(unit.init_path)]
+            if unit.early_bird is not None:
+                cmd += ["--lth-early-bird", str(unit.files.early_bird_spec)]
             if unit.capture_rewind is not None:
                 step = unit.capture_rewind
                 cmd += [
@@ -221,6 +224,9 @@ class FairseqTrainer(sm.Trainer):
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
                 if last is None or not self._finished(last):
+                    if unit.early_bird is not None:
+                        unit.dir.mkdir(parents=True, exist_ok=True)
+                        write_json(unit.files.early_bird_spec, unit.early_bird.spec())
                     commands = rank_commands(self.train_command(unit), self.train_args, cpu_world_size(cfg))
                     members = [
                         Member(cmd, files.rank_log(rank) if rank else files.log, None if rank else progress.line)

@@ -30,6 +30,7 @@ from torch import nn
 import shared_mask as sm
 
 from . import rewind
+from .early_bird import EarlyBirdDrawer
 from .masking import MaskEnforcer
 from .verify import MaskVerifier
 
@@ -98,6 +99,13 @@ class LotteryOptions(FairseqDataclass):
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
     continue_once: Optional[str] = II("checkpoint.continue_once")  # noqa: UP045 (fairseq reads Optional, not X | None)
+    lth_early_bird: Optional[str] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
+        default=None,
+        metadata={
+            "help": "dense run: the JSON file (written by fairseq-lth-imp) of the early-bird masks to draw every "
+            "N updates and where"
+        },
+    )
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")
@@ -122,6 +130,7 @@ class LotteryHooks:
         self._epoch = 0
         self._capture_due = False
         self._verifier: MaskVerifier | None = None
+        self._early_bird = EarlyBirdDrawer(cfg.lth_early_bird) if cfg.lth_early_bird else None
 
     @property
     def is_ticket(self) -> bool:
@@ -227,6 +236,8 @@ class LotteryHooks:
         """After the optimizer step that makes update ``update_num + 1``."""
         if self.enforcer is not None:
             self.enforcer.after_step_()
+        if self._early_bird is not None and distributed_utils.get_global_rank() == 0:
+            self._early_bird.after_update(self.model, update_num + 1)
         if self.cfg.lth_verify_masks:
             if self._verifier is None:
                 self._verifier = MaskVerifier(self.cfg.save_dir, self.model, self.mask)

@@ -82,7 +82,7 @@ def early_bird_figure(run_name, records, rate):
             continue
         color, density = f"C{i % 10}", (1 - rate) ** level
         length = min(len(r["distances"]) for r in group)
-        epochs = group[0]["epochs"][1 : length + 1]
+        epochs = _progress(group[0])[1 : length + 1]
         mean = np.mean([r["distances"][:length] for r in group], axis=0)
         never = sum(not r["converged"] for r in group)
         label = f"density {density:.2f}" + (f" (never converged: {never} of {len(group)} seeds)" if never else "")
@@ -90,14 +90,27 @@ def early_bird_figure(run_name, records, rate):
         for r in group:
             if r["converged"]:
                 y = r["distances"][r["steps"].index(r["step"]) - 1]
-                ax.plot([r["epoch"]], [y], marker="*", markersize=10, color=color, gid=f"emerged:{level}:{r['seed']}")
+                ax.plot(
+                    [_progress(r)[r["steps"].index(r["step"])]],
+                    [y],
+                    marker="*",
+                    markersize=10,
+                    color=color,
+                    gid=f"emerged:{level}:{r['seed']}",
+                )
     thresholds = {r["threshold"] for r in records}
     for threshold in thresholds:
         ax.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     ax.set_yscale("symlog", linthresh=1e-3)
-    ax.set_xlabel("training epochs of the dense network")
+    in_steps = any(None in r["epochs"] for r in records)
+    ax.set_xlabel("training steps of the dense network" if in_steps else "training epochs of the dense network")
     ax.set_ylabel("Hamming distance to the previous draw")
     ax.set_title(f"{run_name}: early-bird masks (*: where the ticket emerged)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize="x-small")
     return fig
+
+
+def _progress(record):
+    """The draws' epochs, or their steps where the trainer recorded no epochs (fairseq)."""
+    return record["steps"] if None in record["epochs"] else record["epochs"]

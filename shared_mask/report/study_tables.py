@@ -85,6 +85,7 @@ def study_lines(lines, records):
             f"{row.mean:.4g} ± {row.std:.4g} over {row.seeds} seed(s)"
         )
     for r in records:
-        where = f"emerged at epoch {r['epoch']:g} (step {r['step']})" if r["converged"] else "never converged"
+        epoch = "" if r["epoch"] is None else f"epoch {r['epoch']:g}, "
+        where = f"emerged at {epoch}step {r['step']}" if r["converged"] else "never converged"
         text.append(f"  early-bird ticket, seed {r['seed']} level {r['level']}: {where} ({len(r['steps'])} draws)")
     return text
