@@ -4,8 +4,9 @@ network, vs fraction pruned for tickets) and the early-bird mask distances vs tr
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..stability import step_order
 from .figures import metric_label, set_pruned_axis
-from .study_tables import instabilities, step_order
+from .study_tables import instabilities
 
 
 def _mean_std(values):

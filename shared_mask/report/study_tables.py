@@ -6,8 +6,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..early_bird import read_record
-from ..stability import read_lines
-from ..steps import parse_step
+from ..stability import read_lines, step_order
 from .output import csv_text, write_utf8
 from .runs import RunError
 
@@ -43,12 +42,6 @@ def instabilities(lines):
         std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
         rows.append(Instability(level, group[0].fraction_pruned, k, float(np.mean(values)), std, len(values)))
     return sorted(rows, key=lambda row: (row.level, step_order(row.k)))
-
-
-def step_order(point):
-    """Points in training order: iterations before epochs of the same count is ambiguous, so epochs after."""
-    step = parse_step(point)
-    return (0 if step.unit == "it" or step.is_zero else 1, step.amount)
 
 
 def early_bird_records(run):

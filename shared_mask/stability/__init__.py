@@ -4,7 +4,7 @@ different noise, the line between them and its instability, and stability.csv.""
 from .line import grid, instability, interpolate
 from .plan import StabilityPlan, child_noise_seed, claim_evaluation
 from .settings import StabilitySettings
-from .table import Line, read_lines, write_table
+from .table import Line, read_lines, step_order, write_table
 
 __all__ = [
     "grid",
@@ -16,5 +16,6 @@ __all__ = [
     "StabilitySettings",
     "Line",
     "read_lines",
+    "step_order",
     "write_table",
 ]

@@ -55,10 +55,12 @@ def read_lines(run: RunFolder) -> list[Line]:
                 float(record["instability"]),
             )
         )
-    return sorted(lines, key=lambda line: (line.seed, line.level, _step_order(line.k)))
+    return sorted(lines, key=lambda line: (line.seed, line.level, step_order(line.k)))
 
 
-def _step_order(point: str) -> tuple:
+def step_order(point: str) -> tuple:
+    """Points in training order as far as their strings say: iterations, then epochs (how many iterations
+    an epoch holds is the trainer's)."""
     step = parse_step(point)
     return (step.unit != "it" and not step.is_zero, step.amount)
 
