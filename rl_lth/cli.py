@@ -161,16 +161,19 @@ def sweep(args: argparse.Namespace, folders: dict[str, Path]) -> list[Path]:
 
 
 def check_study_points(trainer: RLTrainer, lottery: sm.LotteryConfig) -> None:
-    """Stability points before the end of training, and early-bird draws at least one batch apart."""
-    end = trainer.budget.batches
+    """Stability points before the end of training, and early-bird draws within it."""
+    budget = trainer.budget
+    end = budget.batches
     for step in lottery.stability_steps:
-        if step.amount * (trainer.budget.batches_per_epoch if step.unit == "ep" else 1) >= end:
+        if budget.batches_at(step) >= end:
             raise ValueError(
                 f"stability point {step} is not before the end of training ({end} batches): its children would "
                 "not train"
             )
-    if trainer.rewind_batch(sm.parse_step(lottery.early_bird_every)) == 0:
-        raise ValueError("--early-bird-every must be at least one batch")
+    if "early_bird" in lottery.tickets:
+        every = sm.parse_step(lottery.early_bird_every)
+        if budget.batches_at(every) > end:
+            raise ValueError(f"--early-bird-every {every} is longer than training ({end} batches): nothing to draw")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

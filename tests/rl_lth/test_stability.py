@@ -182,6 +182,7 @@ def test_a_killed_run_resumes_to_the_same_csv(study, tmp_path, monkeypatch):
         (["--stability-points", "0", "--stability-grid", "2"], "at least 3 points"),
         (["--tickets", "winning", "early_bird", "--early-bird-threshold", "1.5"], r"in \(0, 1\)"),
         (["--stability-points", "0", "--stability-levels", "2"], "beyond the lottery's 1 levels"),
+        (["--tickets", "winning", "early_bird", "--early-bird-every", "3ep"], "longer than training"),
     ],
 )
 def test_bad_input_is_one_line_before_anything_is_written(tmp_path, capsys, extra, message):
