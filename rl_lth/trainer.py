@@ -48,7 +48,7 @@ class RLTrainer(sm.Trainer):
     """
 
     studies = frozenset({"stability", "early_bird"})
-    evaluation = ("eval_reward", True)
+    line_metric = ("eval_reward", True)
 
     def __init__(
         self,

@@ -23,6 +23,7 @@ from .mask import Mask
 from .pruning import PRUNING
 from .run_folder import Key, RunFolder
 from .scope import prunable
+from .stability.plan import dense_captures
 from .steps import parse_step
 from .tickets import DENSE, TRANSFER_TICKETS, ticket_kind
 from .trainer import Trainer, Unit
@@ -103,6 +104,7 @@ class LotteryPlan:
             source_path=run.final(self._source(seed, level)) if level else None,
             mask_path=run.transfer_mask(seed, level) if kind.transferred else self._mask_path(kind, seed, level),
             early_bird=self._draws(seed) if ticket == DENSE else None,
+            captures=dense_captures(self, seed) if ticket == DENSE else (),
         )
 
     def _mask_path(self, kind, seed: int, level: int) -> Path:

@@ -44,6 +44,7 @@ class Unit:
     start_step: Step | None = None  # the start weights have trained this far: train the rest of the budget
     end_step: Step | None = None  # stop at this point instead of the end of the budget (and score nothing)
     early_bird: object = None  # dense unit: an early_bird.Draws that draws masks as it trains
+    captures: tuple = ()  # dense unit: (Step, Path) pairs, W_k to write at each stability point (not replayed)
 
     def __post_init__(self):
         if self.mask is None:
@@ -88,7 +89,10 @@ class Trainer(ABC):
     # The studies this trainer implements ("stability", "early_bird"); a lottery asking for others is refused.
     studies: frozenset[str] = frozenset()
     # The stability line's metric: (name, higher is better), as :meth:`evaluate` returns it.
-    evaluation: tuple[str, bool] = ("loss", False)
+    line_metric: tuple[str, bool] = ("loss", False)
+    # W_k of a stability point: True, trained again from W_0 by a replay unit (exact where training is
+    # deterministic); False, captured by the dense unit (``Unit.captures``), so points come before it trains.
+    replays_points: bool = True
 
     @abstractmethod
     def config(self) -> dict:
@@ -117,7 +121,7 @@ class Trainer(ABC):
         return tensor_file.load(path)[0]
 
     def evaluate(self, model: nn.Module, seed: int) -> float:
-        """The :attr:`evaluation` metric of ``model`` (seed ``seed``'s network), with fixed evaluation noise."""
+        """The :attr:`line_metric` of ``model`` (seed ``seed``'s network), with fixed evaluation noise."""
         raise NotImplementedError(f"{type(self).__name__} cannot evaluate networks")
 
     def evaluation_config(self) -> dict:

@@ -194,3 +194,24 @@ def _check_rewind(cfg: DictConfig, rewind: Step) -> None:
             f"--rewind {rewind}: the dense run ends at {option} {end}, before the rewind point "
             "is reached; rewind earlier or train longer"
         )
+
+
+def check_stability_point(cfg: DictConfig, point: Step) -> None:
+    """A stability point k is a checkpoint the dense run saves (on a save boundary), before its end."""
+    if point.is_zero:
+        return
+    checkpoint, optimization = cfg.checkpoint, cfg.optimization
+    try:
+        check_saved(
+            point,
+            checkpoint.save_interval_updates,
+            checkpoint.save_interval,
+            checkpoint.no_save,
+            checkpoint.no_last_checkpoints,
+        )
+    except ValueError as error:
+        raise ValueError(f"--stability-points {point}: {error.args[0].replace('rewind point', 'point')}") from error
+    end = optimization.max_epoch if point.unit == "ep" else optimization.max_update
+    if end and point.amount >= end:
+        option = "--max-epoch" if point.unit == "ep" else "--max-update"
+        raise ValueError(f"--stability-points {point} is not before the end of training ({option} {end})")

@@ -106,6 +106,13 @@ class LotteryOptions(FairseqDataclass):
             "N updates and where"
         },
     )
+    lth_captures: Optional[str] = field(  # noqa: UP045 (fairseq reads Optional, not X | None)
+        default=None,
+        metadata={
+            "help": "dense run: more checkpoints to capture like the rewind one, STEP=PATH,STEP=PATH (STEP: <N>it "
+            "or <N>ep; the stability analysis's W_k)"
+        },
+    )
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")
@@ -129,6 +136,7 @@ class LotteryHooks:
         self._starts_at_rewind = False
         self._epoch = 0
         self._capture_due = False
+        self._captures: list = []  # (point, path) still to capture
         self._verifier: MaskVerifier | None = None
         self._early_bird = EarlyBirdDrawer(cfg.lth_early_bird) if cfg.lth_early_bird else None
 
@@ -162,6 +170,7 @@ class LotteryHooks:
                     self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save, cfg.no_last_checkpoints
                 )
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
+            self._captures = rewind.pending_captures(cfg)
             return
         self.mask = self._load_mask(model)
         self.density = self.mask.density()  # logged every update: counted once
@@ -214,6 +223,10 @@ class LotteryHooks:
             if distributed_utils.get_global_rank() == 0:
                 rewind.capture(self.rewind, self.cfg.save_dir, self.cfg.lth_rewind_checkpoint)
             self._capture_due = False
+        for point, path in [c for c in self._captures if rewind.reached(c[0], update_num, self._epoch)]:
+            if distributed_utils.get_global_rank() == 0:
+                rewind.capture(point, self.cfg.save_dir, path)
+            self._captures.remove((point, path))
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
             reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT
             if reinit:

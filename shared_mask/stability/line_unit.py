@@ -40,7 +40,7 @@ class LineUnit:
     def run(self, trainer) -> dict:
         """Evaluate the points not yet in the record, then mark it complete; return the driver's record."""
         start = time.time()
-        metric, higher_is_better = trainer.evaluation
+        metric, higher_is_better = trainer.line_metric
         mask = Mask.load(self.mask_path)
         alphas = grid(self.points)
         done = read_line(self.record) or {"values": {}}

@@ -38,6 +38,19 @@ def claim_evaluation(run, trainer, write: bool = True) -> None:
         write_json(run.stability_settings, wanted)
 
 
+def dense_captures(lottery, seed: int) -> tuple:
+    """The (point, W_k file) pairs the dense unit of ``seed`` writes as it trains, for a trainer that does
+    not replay points (none otherwise, and none for k = 0 or the rewind point)."""
+    if lottery.trainer.replays_points:
+        return ()
+    points = [parse_step(point) for point in lottery.config.stability_points]
+    return tuple(
+        (step, lottery.run.stability_start(seed, str(step)))
+        for step in points
+        if not step.is_zero and step != lottery.rewind
+    )
+
+
 def child_noise_seed(seed: int, noise: int) -> int:
     """The seed of a child's noise: distinct from the dense run's (``seed``) and across ``noise`` values."""
     return 1_000_003 * (seed + 1) + 104_729 * (noise + 1)
@@ -60,6 +73,7 @@ class StabilityPlan:
                         self.roles[seed, level, f"stability/k_{point}/child_{child + 1}"] = (CHILD, point, child)
                     self.roles[seed, level, f"stability/k_{point}/line"] = (LINE, point)
         self.keys = list(self.roles)
+        self._check_captured()
         self.position = {key: i for i, key in enumerate(self.keys)}
         self.done = {key for key in self.keys if self._is_done(key)}
         self.issued: set[Key] = set()
@@ -120,7 +134,20 @@ class StabilityPlan:
         )
 
     def _needs_replay(self, point: str) -> bool:
-        return not parse_step(point).is_zero and parse_step(point) != self.lottery.rewind
+        step = parse_step(point)
+        return self.trainer.replays_points and not step.is_zero and step != self.lottery.rewind
+
+    def _check_captured(self) -> None:
+        """Without replays, a point asked for after the dense unit trained has no W_k: say so."""
+        for seed in self.lottery.config.seeds:
+            if (seed, 0, DENSE) not in self.lottery.done:
+                continue
+            missing = [str(step) for step, path in dense_captures(self.lottery, seed) if not path.exists()]
+            if missing:
+                raise ValueError(
+                    f"stability points {' '.join(missing)}: the dense run of seed {seed} trained before they were "
+                    f"asked for and {type(self.trainer).__name__} captures W_k only there; use another run folder"
+                )
 
     def _start(self, seed: int, point: str) -> Path:
         """W_k of ``seed``: W_0, the rewind weights, or the replay's result."""
