@@ -4,7 +4,9 @@
 # random_reinit tickets, late rewinding) of a tiny Transformer, scored by tokenized BLEU.
 # usage: recipes/tiny/translation.sh [RAW]
 #   RAW: a folder with train.{en,de}, valid.{en,de}, test.{en,de} (default: a synthetic corpus made here)
-#   environment: OUT (default runs/tiny_translation), LEVELS (2), MAX_UPDATE (120)
+#   environment: OUT (default runs/tiny_translation), LEVELS (2), MAX_UPDATE (120), IMP_ARGS (more
+#   fairseq-lth-imp options; the studies: IMP_ARGS="--tickets winning random_reinit early_bird
+#   --early-bird-every 30it --stability-points 0 30it 60it --stability-levels 0 2")
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_translation}
@@ -42,7 +44,7 @@ fi
 WORKERS=${WORKERS:-2} "$here/../wmt14_en_de/preprocess.sh" "$raw" "$out" 300
 
 fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds 0 \
-    --tickets winning random_reinit --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu \
+    --tickets winning random_reinit --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu ${IMP_ARGS:-} \
     -- --arch transformer --share-all-embeddings --encoder-layers 1 --decoder-layers 1 \
     --encoder-embed-dim 64 --decoder-embed-dim 64 --encoder-ffn-embed-dim 128 --decoder-ffn-embed-dim 128 \
     --encoder-attention-heads 2 --decoder-attention-heads 2 --dropout 0.1 \

@@ -12,6 +12,9 @@
 # and, with RUNS_TO_DO=early_bird, early-bird tickets (You et al. 2020) beside winning and random_reinit:
 #   RUNS/wikitext2_lstm_early_bird    the dense run's masks drawn every EARLY_BIRD_EVERY updates
 #                                     (default 1400it, about one epoch of Wikitext-2 at batch 30 x 50 tokens)
+# and, with RUNS_TO_DO=stability, the stability analysis (Frankle et al. 2020) of the dense network and
+# the winning masks of levels 5, 10 and 15 at k = 0, 1 and 2 epochs (validation log perplexity on the line):
+#   RUNS/wikitext2_lstm_stability
 # Then: lth-report RUNS/wikitext2_lstm RUNS/wikitext2_lstm_rewind0 RUNS/wikitext2_lstm_oneshot --compare --out report/
 # usage: recipes/wikitext2/lottery_lstm.sh
 #   environment: DATA (default data/wikitext2/bin), RUNS (runs), SEEDS ("0 1 2"), LEVELS (20),
@@ -59,7 +62,12 @@ for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
             study=(--early-bird-every "${EARLY_BIRD_EVERY:-1400it}")
             lottery wikitext2_lstm_early_bird 1ep iterative winning winning random_reinit early_bird
             study=() ;;
-        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain, early_bird)" >&2
+        stability)
+            study=(--stability-points 0 1ep 2ep --stability-levels 0 5 10 15)
+            lottery wikitext2_lstm_stability 1ep iterative winning winning random_reinit
+            study=() ;;
+        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain, early_bird," \
+                "stability)" >&2
            exit 1 ;;
     esac
 done
