@@ -27,13 +27,13 @@ class Budget:
     def batches(self) -> int:
         return self.epochs * self.batches_per_epoch
 
-    def batches_in(self, step: sm.Step) -> int:
-        """The number of batches that ``step`` counts (an epoch is ``batches_per_epoch`` of them)."""
+    def batches_at(self, step: sm.Step) -> int:
+        """The batches trained at ``step`` (whether or not training gets there)."""
         return step.amount * (self.batches_per_epoch if step.unit == "ep" else 1)
 
     def rewind_batch(self, step: sm.Step) -> int:
         """The batch count after which W_j is captured; ValueError if training never gets there."""
-        batches = self.batches_in(step)
+        batches = self.batches_at(step)
         if batches > self.batches:
             raise ValueError(f"rewind point {step} is after the end of training ({self.batches} batches)")
         return batches

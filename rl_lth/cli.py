@@ -36,6 +36,7 @@ from .atari.envs import GAMES
 from .budget import Budget
 from .demo import run_demo
 from .envs import BUDGETS
+from .evaluate import Evaluation
 from .presets import NAMES, default_algorithm, preset
 from .results import print_table
 from .trainer import RLTrainer, Runtime
@@ -106,6 +107,7 @@ def _add_lottery_and_trainer_options(
     add_dataclass_options(
         command.add_argument_group(f"{algo} trainer"), ALGORITHMS[algo].Config, unset_default=True, unset_help=settings
     )
+    add_dataclass_options(command.add_argument_group("evaluation (stability analysis)"), Evaluation)
     add_dataclass_options(command.add_argument_group("runtime"), Runtime)
 
 
@@ -156,6 +158,7 @@ def trainer_from_args(args: argparse.Namespace) -> RLTrainer:
         dataclass_from_args(Budget, args, base=chosen.budget),
         settings,
         dataclass_from_args(Runtime, args),
+        dataclass_from_args(Evaluation, args),
     )
 
 
@@ -171,12 +174,29 @@ def sweep(args: argparse.Namespace, folders: dict[str, Path]) -> list[Path]:
     for env, out in folders.items():
         trainer = trainer_from_args(argparse.Namespace(**{**vars(args), "env": env}))
         trainer.rewind_batch(sm.parse_step(lottery.rewind))  # a rewind point after training fails before any work
+        check_study_points(trainer, lottery)
         lotteries.append((trainer, lottery, out))
     results = sm.run_lotteries(lotteries, progress=args.progress, workers=workers_from_args(args))
     for out, csv_path in zip(folders.values(), results):
         print_table(out)
         print(f"results: {csv_path}")
     return results
+
+
+def check_study_points(trainer: RLTrainer, lottery: sm.LotteryConfig) -> None:
+    """Stability points before the end of training, and early-bird draws within it."""
+    budget = trainer.budget
+    end = budget.batches
+    for step in lottery.stability_steps:
+        if budget.batches_at(step) >= end:
+            raise ValueError(
+                f"stability point {step} is not before the end of training ({end} batches): its children would "
+                "not train"
+            )
+    if "early_bird" in lottery.tickets:
+        every = sm.parse_step(lottery.early_bird_every)
+        if budget.batches_at(every) > end:
+            raise ValueError(f"--early-bird-every {every} is longer than training ({end} batches): nothing to draw")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

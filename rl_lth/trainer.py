@@ -13,6 +13,7 @@ import shared_mask as sm
 from .algorithms import ALGORITHMS
 from .budget import Budget
 from .envs import STEPS_PER_SECOND
+from .evaluate import Evaluation, evaluate_policy
 from .unit_log import UnitLog
 
 
@@ -47,11 +48,23 @@ class RLTrainer(sm.Trainer):
     tickets differ only in their network.
     """
 
-    def __init__(self, env_id: str, algo: str, budget: Budget, settings=None, runtime: Runtime = Runtime()):
+    studies = frozenset({"stability", "early_bird"})
+    line_metric = ("eval_reward", True)
+
+    def __init__(
+        self,
+        env_id: str,
+        algo: str,
+        budget: Budget,
+        settings=None,
+        runtime: Runtime = Runtime(),
+        evaluation_settings: Evaluation | None = None,
+    ):
         self.env_id = env_id
         self.algorithm = ALGORITHMS[algo](env_id, settings, runtime.device)
         self.budget = budget
         self.runtime = runtime
+        self.evaluation_settings = evaluation_settings or Evaluation()
 
     def config(self) -> dict:
         return {
@@ -90,30 +103,45 @@ class RLTrainer(sm.Trainer):
         """The network's outputs for one all-ones observation (synflow)."""
         return self.algorithm.ones_output(model.to(self.algorithm.device))
 
+    def evaluate(self, model: nn.Module, seed: int) -> float:
+        with torch_threads(self.runtime.threads):
+            return evaluate_policy(self.algorithm, model.to(self.algorithm.device), self.evaluation_settings)
+
+    def evaluation_config(self) -> dict:
+        return asdict(self.evaluation_settings)
+
     def _train(self, unit: sm.Unit) -> dict[str, float]:
         algorithm, budget = self.algorithm, self.budget
         # fine-tuning trains for its own budget; the learning rate is constant, so the final one is the rate
-        batches = budget.batches if unit.budget is None else budget.batches_in(unit.budget)
+        batches = budget.batches if unit.budget is None else budget.batches_at(unit.budget)
         trains = sm.ticket_kind(unit.ticket).trains  # the supermask acts with its start weights, never updated
         model = sm.start_model(self, unit).to(algorithm.device)
         optimizer = algorithm.make_optimizer(model) if trains else None
         guard = sm.enforce(model, unit.mask, optimizer)  # pruned entries stay zero after every step
-        runner = algorithm.open(unit.seed, budget.last_episodes)
+        runner = algorithm.open(unit.seed if unit.noise_seed is None else unit.noise_seed, budget.last_episodes)
         capture = self.rewind_batch(unit.capture_rewind) if unit.capture_rewind else None
-        log = UnitLog(unit, batches, algorithm.score_name, self.runtime.progress, f" of {self.env_id}")
+        # A stability unit starts from weights already trained start_step far, or stops at end_step.
+        first = self.rewind_batch(unit.start_step) if unit.start_step else 0
+        last = self.rewind_batch(unit.end_step) if unit.end_step else batches
+        draw_every = self.rewind_batch(unit.early_bird.every) if unit.early_bird else None
+        log = UnitLog(unit, last - first, algorithm.score_name, self.runtime.progress, f" of {self.env_id}")
 
         def on_batch(batch: int, losses: dict[str, float], finished: list[float]) -> None:
             if batch == capture:
                 self.save_weights(model, unit.rewind_path)
+            if draw_every and batch % draw_every == 0:
+                unit.early_bird.draw(model, batch, batch / budget.batches_per_epoch)
             log.batch(batch, losses, finished, runner.steps)
 
         reward = None
         try:
             if trains:
-                algorithm.train(model, optimizer, runner, batches, on_batch)
+                algorithm.train(model, optimizer, runner, last - first, on_batch)
             else:
-                algorithm.play(model, runner, batches, budget.last_episodes, on_batch)
+                algorithm.play(model, runner, last - first, budget.last_episodes, on_batch)
             self.save_weights(model, unit.final_path)  # before scoring: trained weights are never lost
+            if unit.end_step:
+                return {}  # W_k of the stability analysis: no score
             if not runner.scores.count:
                 raise ValueError(
                     f"no episode of {self.env_id} finished in the unit's {batches} batches, so "

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .early_bird import EarlyBirdSettings
 from .pruning import PRUNING
 from .scope import SCOPES
+from .stability.settings import StabilitySettings
 from .steps import parse_step
 from .tickets import TICKETS, WINNING
 
@@ -15,13 +17,14 @@ PRUNE_FROM = ("init", "rewind")
 KEEP_WEIGHTS = ("all", "needed")
 # Fields that a rerun may extend (more seeds, levels or tickets) without starting a new run, and
 # fields that change nothing in the results, so a rerun may set them otherwise.
-EXTENSIBLE = ("seeds", "levels", "tickets")
+EXTENSIBLE = ("seeds", "levels", "tickets", "stability_points", "stability_levels")
 FREE = ("keep_weights",)
 
 
 @dataclass
-class LotteryConfig:
-    """How tickets are found: ``levels`` pruning rounds of ``rate``, rewinding to ``rewind``."""
+class LotteryConfig(StabilitySettings, EarlyBirdSettings):
+    """How tickets are found: ``levels`` pruning rounds of ``rate``, rewinding to ``rewind``; the studies of
+    the tickets (stability analysis, early-bird tickets) in the settings of the base classes."""
 
     levels: int = field(default=20, metadata={"help": "pruning levels after the dense level 0"})
     rate: float = field(default=0.2, metadata={"help": "fraction of the surviving weights pruned at each level"})
@@ -154,6 +157,11 @@ class LotteryConfig:
             self.finetune_budget = str(parse_step(self.finetune_budget))
         if self.keep_weights not in KEEP_WEIGHTS:
             raise ValueError(f"keep_weights must be one of {', '.join(KEEP_WEIGHTS)}, got {self.keep_weights!r}")
+        self.check_stability()
+        beyond = [level for level in self.stability_levels if level > self.levels]
+        if beyond:
+            raise ValueError(f"stability levels {beyond} are beyond the lottery's {self.levels} levels")
+        self.check_early_bird()
 
     def density(self, level: int) -> float:
         """Target density of ``level``: (1 - rate) ** level."""

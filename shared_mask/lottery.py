@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .config import LotteryConfig
 from .driver_lock import driver_locks
+from .early_bird import EARLY_BIRD
 from .estimate import estimate_line
 from .plan import LotteryPlan
 from .provenance import end_invocation, start_invocation
@@ -22,6 +23,7 @@ from .results import write_results
 from .run_config import claim_run_folder
 from .run_folder import RunFolder
 from .run_summary import write_run_summary
+from .stability import StabilityPlan, claim_evaluation
 from .trainer import Trainer
 from .transfer import transfer_source
 from .unit_failure import first_line
@@ -57,21 +59,37 @@ def run_lotteries(
             )
         if config.transfer_from:  # a wrong or damaged source
             transfer_source(config.transfer_from, trainer.suffix).check(trainer)
+        check_studies(trainer, config)
     runs = [RunFolder(out, trainer.suffix) for (trainer, _, _), out in zip(lotteries, outs)]
+    for (trainer, config, _), run in zip(lotteries, runs):
+        if config.stability_points:
+            claim_evaluation(run, trainer, write=False)  # a changed evaluation fails before anything is written
     with driver_locks(runs):
         for (trainer, config, _), run in zip(lotteries, runs):
             claim_run_folder(run, config, trainer.config())
+            if config.stability_points:
+                claim_evaluation(run, trainer)
         plans = [LotteryPlan(trainer, config, out) for (trainer, config, _), out in zip(lotteries, outs)]
+        plans += [StabilityPlan(plan) for plan in plans if plan.config.stability_points]
         _run_recorded(plans, workers, progress)
         return [write_results(out) for out in outs]
+
+
+def check_studies(trainer: Trainer, config: LotteryConfig) -> None:
+    """Refuse a study that ``trainer`` does not implement, before any folder is written."""
+    asked = {"stability": bool(config.stability_points), "early_bird": EARLY_BIRD in config.tickets}
+    missing = [study for study, wanted in asked.items() if wanted and study not in trainer.studies]
+    if missing:
+        raise ValueError(f"{type(trainer).__name__} does not implement {' and '.join(missing)} yet")
 
 
 def _run_recorded(plans: list[LotteryPlan], workers: Workers, progress: bool) -> None:
     """Print each lottery's estimate, train the plans, and record the invocation in each run.json and
     summary.md, however it ends (finished, failed or stopped)."""
-    runs = [plan.run for plan in plans]
+    lotteries = [plan for plan in plans if isinstance(plan, LotteryPlan)]
+    runs = list(dict.fromkeys(plan.run for plan in plans))
     invocations = [start_invocation(run, workers) for run in runs]
-    for plan in plans:
+    for plan in lotteries:
         print(estimate_line(plan, workers.workers if workers.uses_ray else 1), flush=True)
     outcome = "stopped"
     try:

@@ -20,7 +20,9 @@ from collections.abc import Callable
 from typing import Any
 
 from .config import LotteryConfig
+from .early_bird import EarlyBirdSettings
 from .errors import one_line_errors
+from .stability import StabilitySettings
 from .workers import UnitFailed, Workers
 
 UNSET_HELP = "default: the preset's"
@@ -112,7 +114,10 @@ def add_lottery_options(parser: argparse.ArgumentParser, **defaults) -> argparse
     for "the task's")."""
     parser.add_argument("--out", required=True, help="run folder; rerunning the same command resumes it")
     group = parser.add_argument_group("lottery")
-    add_dataclass_options(group, LotteryConfig)
+    studies = (("stability analysis", StabilitySettings), ("early-bird tickets", EarlyBirdSettings))
+    add_dataclass_options(group, LotteryConfig, exclude={f.name for _, cls in studies for f in dataclasses.fields(cls)})
+    for title, settings in studies:
+        add_dataclass_options(parser.add_argument_group(title), settings)
     add_dataclass_options(parser.add_argument_group("workers"), Workers)
     group.add_argument(
         "--extensions",

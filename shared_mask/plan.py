@@ -16,6 +16,7 @@ import shutil
 from functools import cached_property
 from pathlib import Path
 
+from . import early_bird
 from .config import LotteryConfig
 from .config_file import read_run_config, run_id
 from .files import atomic_write, write_json
@@ -25,6 +26,7 @@ from .pruning import PRUNING
 from .pruning_context import PruningContext, trainer_hooks
 from .run_folder import Key, RunFolder
 from .scope import prunable
+from .stability.plan import dense_captures
 from .steps import parse_step
 from .tickets import DENSE, TRANSFER_TICKETS, ticket_kind
 from .trainer import Trainer, Unit
@@ -55,6 +57,7 @@ class LotteryPlan:
         self.issued: set[Key] = set()
         self.masks: dict[tuple[int, int], Mask] = {}
         self.transfer_masks: dict[tuple[int, int], Mask] = {}
+        self.own_masks: dict[tuple[int, int], Mask] = {}  # kinds with a mask of their own (early_bird)
         for seed in config.seeds:
             self._start_seed(seed)
 
@@ -77,6 +80,7 @@ class LotteryPlan:
             self.run.final(key).unlink(missing_ok=True)
         self._check_rewind(key[0])
         self._unlock_masks(key[0])
+        self._settle_early_birds(key[0])
 
     def remaining_chain(self, key: Key) -> int:
         """Units left on the pruning chain if ``key`` is on it (dense or winning), else 1: a scheduler
@@ -102,13 +106,51 @@ class LotteryPlan:
             kind.ticket_seed(seed, level),
             capture_rewind=self.rewind if ticket == DENSE and not self.rewind.is_zero else None,
             source_path=run.final(self._source(seed, level)) if level else None,
-            mask_path=run.transfer_mask(seed, level) if kind.transferred else run.mask(seed, level),
+            mask_path=run.transfer_mask(seed, level) if kind.transferred else self._mask_path(kind, seed, level),
             budget=parse_step(self.config.finetune_budget) if kind.fine_tunes else None,
             mask_identity=mask_identity(self.run_id, seed, level),
+            early_bird=self._draws(seed) if ticket == DENSE else None,
+            captures=dense_captures(self, seed) if ticket == DENSE else (),
         )
 
+    def _mask_path(self, kind, seed: int, level: int) -> Path:
+        return getattr(self.run, kind.mask_of)(seed, level) if kind.mask_of else self.run.mask(seed, level)
+
     def _masks_of(self, ticket: str) -> dict[tuple[int, int], Mask]:
-        return self.transfer_masks if ticket_kind(ticket).transferred else self.masks
+        kind = ticket_kind(ticket)
+        return self.transfer_masks if kind.transferred else self.own_masks if kind.mask_of else self.masks
+
+    def _draws(self, seed: int) -> early_bird.Draws | None:
+        """What the dense unit draws as it trains, when the lottery has early-bird tickets."""
+        if early_bird.EARLY_BIRD not in self.config.tickets:
+            return None
+        levels = range(1, self.config.levels + 1)
+        return early_bird.Draws(
+            parse_step(self.config.early_bird_every),
+            self.config.pruning,
+            self.run.mask(seed, 0),
+            {level: self.config.density(level) for level in levels},
+            {level: self.run.early_bird_draws(seed, level) for level in levels},
+        )
+
+    def _settle_early_birds(self, seed: int) -> None:
+        """Once the dense unit is done: each level's early-bird mask, or its unit marked done untrained
+        (never converged, reported by its record)."""
+        if early_bird.EARLY_BIRD not in self.config.tickets or (seed, 0, DENSE) not in self.done:
+            return
+        for level in range(1, self.config.levels + 1):
+            key = (seed, level, early_bird.EARLY_BIRD)
+            if (seed, level) in self.own_masks or key in self.done:
+                continue
+            path = self.run.early_bird_record(seed, level)
+            record = (
+                early_bird.read_record(path) if path.exists() else early_bird.settle(self.run, seed, level, self.config)
+            )
+            if record["converged"]:
+                self.own_masks[seed, level] = Mask.load(self.run.early_bird_mask(seed, level))
+            else:
+                early_bird.write_unconverged(self.run.unit(key).metrics, key, self.config.density(level))
+                self.done.add(key)
 
     def _source(self, seed: int, level: int) -> Key:
         """The unit whose trained weights level ``level``'s mask is pruned from."""
@@ -126,6 +168,7 @@ class LotteryPlan:
         self.masks[seed, 0] = self._level_mask(seed, 0, lambda: self._dense_mask(seed))
         self._check_rewind(seed)
         self._unlock_masks(seed)
+        self._settle_early_birds(seed)
         if self.source is not None:
             self._start_transfer(seed)
 

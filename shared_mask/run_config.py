@@ -34,8 +34,8 @@ def claim_run_folder(run: RunFolder, config: LotteryConfig, trainer_config: dict
                 f"({'; '.join(differences.values())}); use another output folder"
             )
         if not differences or set(differences) == {TRANSFER_FROM}:
-            lottery = existing["lottery"]
-            for key in ("seeds", "tickets"):
+            lottery = {**asdict(LotteryConfig()), **existing["lottery"]}  # a field added since reads as its default
+            for key in ("seeds", "tickets", "stability_points", "stability_levels"):
                 wanted["lottery"][key] = lottery[key] + [x for x in wanted["lottery"][key] if x not in lottery[key]]
             wanted["lottery"]["levels"] = max(lottery["levels"], wanted["lottery"]["levels"])
     elif out.exists() and any(p != run.driver_lock for p in out.iterdir()):

@@ -4,6 +4,9 @@
     RUN/seed_<s>/init<suffix>, rewind<suffix>, transfer_rewind<suffix>
     RUN/seed_<s>/level_<kk>/mask.safetensors, transfer_mask.safetensors
     RUN/seed_<s>/level_<kk>/<ticket>/                  a unit's folder (:class:`UnitFolder`)
+    RUN/stability.csv, RUN/seed_<s>/stability_start_<k><suffix>, RUN/seed_<s>/level_00/stability/replay_<k>/
+    RUN/seed_<s>/level_<kk>/stability/k_<k>/child_<c>/ (units), line/, line.json
+    RUN/seed_<s>/level_<kk>/early_bird_draws/<step>.safetensors, early_bird.json, early_bird_mask.safetensors
 
 Code elsewhere asks this module for a path and never joins one itself, so a new file is one edit here.
 """
@@ -73,6 +76,11 @@ class UnitFolder:
         return self.dir / "scores.json"
 
     @property
+    def early_bird_spec(self) -> Path:
+        """A fairseq dense unit's early-bird draws, as the plugin reads them (``--lth-early-bird``)."""
+        return self.dir / "early_bird_draws.json"
+
+    @property
     def lr_rewind_start(self) -> Path:
         """A fairseq lr_rewind unit's start: the rewind checkpoint with the pruned trained weights."""
         return self.dir / "lr_rewind_start.pt"
@@ -126,6 +134,16 @@ class RunFolder:
         """Which source a transfer came from and which tensors it did not take."""
         return self.root / "transfer.json"
 
+    @property
+    def stability_csv(self) -> Path:
+        """seed, level, fraction_pruned, k, a, metric, value of every evaluated line (stability analysis)."""
+        return self.root / "stability.csv"
+
+    @property
+    def stability_settings(self) -> Path:
+        """The trainer's evaluation settings that the stability lines were evaluated with."""
+        return self.root / "stability.json"
+
     def seed_dir(self, seed: int) -> Path:
         return self.root / f"seed_{seed}"
 
@@ -150,6 +168,31 @@ class RunFolder:
     def transfer_mask(self, seed: int, level: int) -> Path:
         """The source run's mask of ``level`` fitted to this model."""
         return self.level_dir(seed, level) / "transfer_mask.safetensors"
+
+    def stability_start(self, seed: int, point: str) -> Path:
+        """W_k of ``seed`` for the stability point ``point`` (k neither 0 nor the rewind point)."""
+        return self.seed_dir(seed) / f"stability_start_{point}{self.suffix}"
+
+    def stability_line(self, seed: int, level: int, point: str) -> Path:
+        """The evaluated points of the line between the two children of (seed, level, k)."""
+        return self.level_dir(seed, level) / "stability" / f"k_{point}" / "line.json"
+
+    def stability_lines(self) -> list[Path]:
+        return sorted(self.root.glob("seed_*/level_*/stability/k_*/line.json"))
+
+    def early_bird_draws(self, seed: int, level: int) -> Path:
+        """The dense run's one-shot masks of ``level``'s density, drawn as it trains: <step>.safetensors."""
+        return self.level_dir(seed, level) / "early_bird_draws"
+
+    def early_bird_record(self, seed: int, level: int) -> Path:
+        """The draws' steps and distances and where the early-bird ticket emerged (or that it never did)."""
+        return self.level_dir(seed, level) / "early_bird.json"
+
+    def early_bird_mask(self, seed: int, level: int) -> Path:
+        return self.level_dir(seed, level) / "early_bird_mask.safetensors"
+
+    def early_bird_records(self) -> list[Path]:
+        return sorted(self.root.glob("seed_*/level_*/early_bird.json"))
 
     def unit(self, key: Key) -> UnitFolder:
         seed, level, ticket = key

@@ -54,6 +54,9 @@ class TicketKind:
     trains: bool = True  # False: scored as it starts, with no optimizer step (the supermask)
     # True: trained for LotteryConfig.finetune_budget at the schedule's final learning rate (fine-tuning)
     fine_tunes: bool = False
+    # The RunFolder method that gives this kind's mask file for (seed, level), when the kind trains under a
+    # mask of its own rather than the level's (e.g. "early_bird_mask"); None: the level's mask.
+    mask_of: str | None = None
 
     def derive_mask(self, mask: Mask, seed: int) -> Mask:
         """The mask this ticket trains under, from the level's mask (``seed``: the unit's ticket seed)."""

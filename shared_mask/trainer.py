@@ -40,6 +40,14 @@ class Unit:
     mask_path: Path | None = None  # the level's mask file (a transferred ticket's: the fitted source mask)
     budget: Step | None = None  # how long this ticket trains when its kind says (fine_tunes); None: the trainer's
     mask_identity: dict[str, str] | None = None  # the run, seed and level that file must record
+    # Stability analysis (shared_mask.stability): a unit that is not the ticket's own training.
+    role: str | None = None  # its key's name instead of the ticket's (e.g. stability/k_10it/child_1)
+    noise_seed: int | None = None  # seed of the training noise (environments, sampling, batch order); None: seed
+    start_path: Path | None = None  # start from these weights (under the mask) instead of the kind's
+    start_step: Step | None = None  # the start weights have trained this far: train the rest of the budget
+    end_step: Step | None = None  # stop at this point instead of the end of the budget (and score nothing)
+    early_bird: object = None  # dense unit: an early_bird.Draws that draws masks as it trains
+    captures: tuple = ()  # dense unit: (Step, Path) pairs, W_k to write at each stability point (not replayed)
 
     def __post_init__(self):
         if self.mask is None:
@@ -58,7 +66,7 @@ class Unit:
 
     @property
     def key(self) -> Key:
-        return self.seed, self.level, self.ticket
+        return self.seed, self.level, self.role or self.ticket
 
     @property
     def files(self) -> UnitFolder:
@@ -91,6 +99,13 @@ class Trainer(ABC):
     suffix = ".safetensors"
     batch_losses = None
     ones_output = None
+    # The studies this trainer implements ("stability", "early_bird"); a lottery asking for others is refused.
+    studies: frozenset[str] = frozenset()
+    # The stability line's metric: (name, higher is better), as :meth:`evaluate` returns it.
+    line_metric: tuple[str, bool] = ("loss", False)
+    # W_k of a stability point: True, trained again from W_0 by a replay unit (exact where training is
+    # deterministic); False, captured by the dense unit (``Unit.captures``), so points come before it trains.
+    replays_points: bool = True
 
     @abstractmethod
     def config(self) -> dict:
@@ -127,8 +142,19 @@ class Trainer(ABC):
         """The tensors of a weights file by name (for transfer between models of other shapes)."""
         return tensor_file.load(path)[0]
 
+    def evaluate(self, model: nn.Module, seed: int) -> float:
+        """The :attr:`line_metric` of ``model`` (seed ``seed``'s network), with fixed evaluation noise."""
+        raise NotImplementedError(f"{type(self).__name__} cannot evaluate networks")
+
+    def evaluation_config(self) -> dict:
+        """The evaluation's settings (episodes, ...), recorded with the stability analysis."""
+        return {}
+
     def load_weights(self, path: Path, model: nn.Module) -> nn.Module:
-        state = self.read_state(path)  # a truncated or corrupt file is a ValueError naming it
+        return self.load_state(self.read_state(path), model, path)  # a corrupt file is a ValueError naming it
+
+    def load_state(self, state: dict, model: nn.Module, path: Path | str = "the weights") -> nn.Module:
+        """``model`` with the tensors of ``state`` (by name; ``path`` names them in errors)."""
         try:
             missing, unexpected = model.load_state_dict(state, strict=False)
         except RuntimeError as error:  # shapes of another model
@@ -153,12 +179,15 @@ def start_model(trainer: Trainer, unit: Unit) -> nn.Module:
     ``unit.mask`` applied."""
     kind = ticket_kind(unit.ticket)
     start = kind.start
-    if start is Start.REINIT:
+    if unit.start_path is not None:  # a stability child: W_k, already the ticket's start weights
+        model = trainer.load_weights(unit.start_path, trainer.build_model(unit.seed))
+    elif start is Start.REINIT:
         model = trainer.build_model(unit.ticket_seed)
     else:
         path = {Start.INIT: unit.init_path, Start.REWIND: unit.rewind_path, Start.FINAL: unit.source_path}[start]
         model = trainer.load_weights(path, trainer.build_model(unit.seed))
-    with torch.no_grad():
-        kind.derive_weights(dict(model.named_parameters()), unit.mask, unit.ticket_seed)
+    if unit.start_path is None:
+        with torch.no_grad():
+            kind.derive_weights(dict(model.named_parameters()), unit.mask, unit.ticket_seed)
     unit.mask.apply_(model)
     return model

@@ -23,6 +23,7 @@ from .plan import LotteryPlan
 from .progress import progress_bar
 from .ray_join import join_cluster
 from .results import write_results
+from .trainer import Unit
 from .unit_failure import clear_failure, first_line, record_failure
 
 RAY_RETRIES = 3  # a unit whose worker dies is started again up to this many times
@@ -83,7 +84,10 @@ class UnitFailed(RuntimeError):
 
 
 def train_unit(trainer, unit) -> dict:
-    """Train ``unit`` and write its metrics.json (last: its presence means "done"); return the record."""
+    """Train ``unit`` and write its metrics.json (last: its presence means "done"); return the record.
+    A study's job that is not a training (the stability line) runs itself and writes its own record."""
+    if not isinstance(unit, Unit):
+        return unit.run(trainer)
     unit.dir.mkdir(parents=True, exist_ok=True)
     clear_failure(unit.files)
     start = time.time()
@@ -262,7 +266,7 @@ def run_plans(plans: list[LotteryPlan], executor, progress: bool = True) -> None
             summary = ", ".join(f"{k} {v:.4g}" for k, v in record["metrics"].items())
             prefix = f"{plans[job].out.name}: " if len(plans) > 1 else ""
             bar.write(
-                f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.ticket:<13} "
+                f"{prefix}seed {unit.seed} level {unit.level:2d} {unit.key[2]:<13} "
                 f"density {record['density']:.4f}  {summary}"
             )
             bar.update(1)

@@ -96,6 +96,13 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
         verify_masks=args.verify_masks,
     )
     trainer.check(config.rewind)  # before run_lottery claims the run folder
+    for point in config.stability_steps:
+        trainer.check_point(point)
+    if "early_bird" in config.tickets and sm.parse_step(config.early_bird_every).unit != "it":
+        raise ValueError(
+            f"--early-bird-every {config.early_bird_every}: fairseq draws early-bird masks every N updates "
+            "(e.g. --early-bird-every 500it)"
+        )
     results = sm.run_lottery(trainer, config, args.out, progress=not args.no_progress, workers=workers_from_args(args))
     print(results.read_text(), end="")
 

@@ -175,22 +175,37 @@ def _check_subsets(cfg: DictConfig, task: tasks.FairseqTask, subsets: dict[str, 
 
 
 def _check_rewind(cfg: DictConfig, rewind: Step) -> None:
+    end = _saved_before(cfg, rewind, "--rewind")
+    if end is not None:
+        raise ValueError(
+            f"--rewind {rewind}: the dense run ends at {end}, before the rewind point is reached; rewind "
+            "earlier or train longer"
+        )
+
+
+def check_stability_point(cfg: DictConfig, point: Step) -> None:
+    """A stability point k is a checkpoint the dense run saves (on a save boundary), before its end."""
+    if point.is_zero:
+        return
+    end = _saved_before(cfg, point, "--stability-points")
+    if end is not None:
+        raise ValueError(f"--stability-points {point} is not before the end of training ({end})")
+
+
+def _saved_before(cfg: DictConfig, point: Step, option: str) -> str | None:
+    """Raise (naming ``option``) unless the dense run saves a checkpoint at ``point``; return its end
+    (``--max-update N``) when ``point`` is not before it, else None."""
     checkpoint, optimization = cfg.checkpoint, cfg.optimization
     try:
         check_saved(
-            rewind,
+            point,
             checkpoint.save_interval_updates,
             checkpoint.save_interval,
             checkpoint.no_save,
             checkpoint.no_last_checkpoints,
         )
     except ValueError as error:
-        raise ValueError(f"--rewind {rewind}: {error}") from error
-    epochs = rewind.unit == "ep"
+        raise ValueError(f"{option} {point}: {error}") from error
+    epochs = point.unit == "ep"
     end = optimization.max_epoch if epochs else optimization.max_update
-    if end and rewind.amount >= end:
-        option = "--max-epoch" if epochs else "--max-update"
-        raise ValueError(
-            f"--rewind {rewind}: the dense run ends at {option} {end}, before the rewind point "
-            "is reached; rewind earlier or train longer"
-        )
+    return f"{'--max-epoch' if epochs else '--max-update'} {end}" if end and point.amount >= end else None

@@ -27,9 +27,10 @@ from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_check
 from .finetune import final_learning_rate, finetune_args, max_update
 from .processes import PLUGIN_DIR, Member, run_group
 from .ranks import check_ranks, cpu_world_size, rank_commands
+from .stability import SUBSET, metric_of, validate
 from .task_kinds import TASKS
 from .ticket_start import start_checkpoint, supermask_checkpoint
-from .train_args import check_train_args, parse_train_args, quiet, reserved_args
+from .train_args import check_stability_point, check_train_args, parse_train_args, quiet, reserved_args
 from .unit_lock import unit_lock
 from .unit_progress import UnitProgress
 
@@ -41,6 +42,8 @@ class FairseqTrainer(sm.Trainer):
     """
 
     suffix = ".pt"
+    studies = frozenset({"early_bird", "stability"})
+    replays_points = False  # the dense unit captures W_k (a replay to k would need another LR schedule)
 
     def __init__(
         self,
@@ -79,6 +82,13 @@ class FairseqTrainer(sm.Trainer):
         self.progress = progress
         self.verify_masks = verify_masks  # every rank checks its pruned entries after every update
         self._cfg = self._task = None
+        self.line_metric = metric_of(task)
+
+    def evaluate(self, model: nn.Module, seed: int) -> float:
+        return validate(self, model)
+
+    def evaluation_config(self) -> dict:
+        return {"metric": self.line_metric[0], "subset": SUBSET}
 
     def check(self, rewind: str | None) -> None:
         """Check what fairseq-train would refuse or fail on, hours into a lottery: the arguments (with
@@ -96,6 +106,10 @@ class FairseqTrainer(sm.Trainer):
             None if rewind is None else sm.parse_step(rewind),
             {self.evaluation.subset: "the scoring subset (--gen-subset)"},
         )
+
+    def check_point(self, point: sm.Step) -> None:
+        """A stability point on a save boundary of the dense run, before its end."""
+        check_stability_point(self._setup()[0], point)
 
     def __getstate__(self) -> dict:
         """Sent to Ray workers without fairseq's task and config, which each process builds again."""
@@ -174,7 +188,7 @@ class FairseqTrainer(sm.Trainer):
             self.task,
             *self.train_args,
             "--seed",
-            str(unit.seed),
+            str(unit.seed if unit.noise_seed is None else unit.noise_seed),
             "--save-dir",
             str(unit.files.checkpoints),
             "--tensorboard-logdir",
@@ -186,8 +200,15 @@ class FairseqTrainer(sm.Trainer):
             cmd += ["--lth-extensions", ",".join(self.extensions)]
         if self.verify_masks:
             cmd.append("--lth-verify-masks")
-        if unit.ticket == sm.DENSE:
+        if unit.start_path is not None:  # a stability child: W_k (fairseq's checkpoint at k) under the level's mask
+            cmd += ["--continue-once", str(unit.start_path), "--lth-mask", str(unit.mask_path)]
+            cmd += ["--lth-ticket", sm.WINNING, "--lth-ticket-seed", str(unit.ticket_seed)]
+        elif unit.ticket == sm.DENSE:
             cmd += ["--continue-once", str(unit.init_path)]
+            if unit.captures:
+                cmd += ["--lth-captures", ",".join(f"{step}={path}" for step, path in unit.captures)]
+            if unit.early_bird is not None:
+                cmd += ["--lth-early-bird", str(unit.files.early_bird_spec)]
             if unit.capture_rewind is not None:
                 step = unit.capture_rewind
                 cmd += [
@@ -236,6 +257,9 @@ class FairseqTrainer(sm.Trainer):
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
                 if last is None or not self._finished(last, unit):
+                    if unit.early_bird is not None:
+                        unit.dir.mkdir(parents=True, exist_ok=True)
+                        write_json(unit.files.early_bird_spec, unit.early_bird.spec())
                     commands = rank_commands(self.train_command(unit), self.train_args, cpu_world_size(cfg))
                     members = [
                         Member(cmd, files.rank_log(rank) if rank else files.log, None if rank else progress.line)
@@ -243,6 +267,8 @@ class FairseqTrainer(sm.Trainer):
                     ]
                     run_group("fairseq-train", members, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
+            if unit.role is not None:  # a stability child: its line is its score
+                return {}
             if not files.scores.exists():
                 check_finite(self, unit, {})  # diverged weights fail here, not in the scorer
                 progress.scoring()

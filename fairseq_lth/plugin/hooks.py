@@ -29,6 +29,7 @@ from torch import nn
 import shared_mask as sm
 
 from . import rewind
+from .early_bird import EarlyBirdDrawer
 from .masking import MaskEnforcer
 from .verify import MaskVerifier
 
@@ -102,6 +103,20 @@ class LotteryOptions(FairseqDataclass):
     save_dir: str = II("checkpoint.save_dir")
     restore_file: str = II("checkpoint.restore_file")
     continue_once: Optional[str] = II("checkpoint.continue_once")
+    lth_early_bird: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "dense run: the JSON file (written by fairseq-lth-imp) of the early-bird masks to draw every "
+            "N updates and where"
+        },
+    )
+    lth_captures: Optional[str] = field(
+        default=None,
+        metadata={
+            "help": "dense run: more checkpoints to capture like the rewind one, STEP=PATH,STEP=PATH (STEP: <N>it "
+            "or <N>ep; the stability analysis's W_k)"
+        },
+    )
     save_interval: int = II("checkpoint.save_interval")
     save_interval_updates: int = II("checkpoint.save_interval_updates")
     no_save: bool = II("checkpoint.no_save")
@@ -125,7 +140,9 @@ class LotteryHooks:
         self._starts_at_rewind = False
         self._epoch = 0
         self._capture_due = False
+        self._captures: list = []  # (point, path) still to capture
         self._verifier: Optional[MaskVerifier] = None
+        self._early_bird = EarlyBirdDrawer(cfg.lth_early_bird) if cfg.lth_early_bird else None
 
     @property
     def is_ticket(self) -> bool:
@@ -157,6 +174,7 @@ class LotteryHooks:
                     self.rewind, cfg.save_interval_updates, cfg.save_interval, cfg.no_save, cfg.no_last_checkpoints
                 )
                 self._capture_due = not os.path.exists(cfg.lth_rewind_checkpoint)
+            self._captures = rewind.pending_captures(cfg)
             return
         self.mask = self._load_mask(model)
         self.density = self.mask.density()  # logged every update: counted once
@@ -212,6 +230,10 @@ class LotteryHooks:
         if self.cfg.lth_fixed_lr is not None:
             optimizer.set_lr(self.cfg.lth_fixed_lr)
             metrics.log_scalar("lth_lr", optimizer.get_lr(), round=8)
+        for point, path in [c for c in self._captures if rewind.reached(c[0], update_num, self._epoch)]:
+            if distributed_utils.get_global_rank() == 0:
+                rewind.capture(point, self.cfg.save_dir, path)
+            self._captures.remove((point, path))
         if self.is_ticket and (self.enforcer is None or self.enforcer.optimizer is not optimizer):
             reinit = self.enforcer is None and self._starts_at_rewind and self.kind.start is sm.Start.REINIT
             if reinit:
@@ -234,6 +256,8 @@ class LotteryHooks:
         """After the optimizer step that makes update ``update_num + 1``."""
         if self.enforcer is not None:
             self.enforcer.after_step_()
+        if self._early_bird is not None and distributed_utils.get_global_rank() == 0:
+            self._early_bird.after_update(self.model, update_num + 1)
         if self.cfg.lth_verify_masks:
             if self._verifier is None:
                 self._verifier = MaskVerifier(self.cfg.save_dir, self.model, self.mask)

@@ -14,7 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
-from shared_mask import Step
+from shared_mask import Step, parse_step
 from shared_mask.files import atomic_write
 
 from .checkpoint_compat import load_checkpoint
@@ -82,3 +82,16 @@ def capture(point: Step, save_dir: str | os.PathLike, dest: str | os.PathLike) -
         )
     atomic_write(dest, lambda tmp: shutil.copyfile(source, tmp))
     logger.info(f"saved the rewind checkpoint ({describe(point)}) to {dest}")
+
+
+def pending_captures(cfg) -> list[tuple[Step, str]]:
+    """``--lth-captures STEP=PATH,...`` (the stability points' checkpoints) not yet written, each checked to
+    be on a save boundary."""
+    pending = []
+    for item in filter(None, (cfg.lth_captures or "").split(",")):
+        text, path = item.split("=", 1)
+        point = parse_step(text)
+        check_saved(point, cfg.save_interval_updates, cfg.save_interval, cfg.no_save, cfg.no_last_checkpoints)
+        if not os.path.exists(path):
+            pending.append((point, path))
+    return pending

@@ -7,6 +7,8 @@
 #   environment: OUT (default runs/tiny_translation), LEVELS (2), SEEDS ("0 1"), MAX_UPDATE (120), TICKETS,
 #   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
 # It ends with the table of BLEU per level (mean ± std over the seeds) and the report in OUT/report.
+#   The studies: IMP_ARGS="--tickets winning random_reinit early_bird --early-bird-every 30it
+#   --stability-points 0 30it 60it --stability-levels 0 2"
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 here=$(cd "$(dirname "$0")" && pwd)

@@ -9,6 +9,12 @@
 # and, with RUNS_TO_DO="lr_rewinding lr_chain", the learning-rate rewinding ablation (beyond the paper):
 #   RUNS/wikitext2_lstm_lr_rewinding  winning, lr_rewind and random_reinit tickets on the winning chain
 #   RUNS/wikitext2_lstm_lr_chain      the chain follows the lr-rewound tickets
+# and, with RUNS_TO_DO=early_bird, early-bird tickets (You et al. 2020) beside winning and random_reinit:
+#   RUNS/wikitext2_lstm_early_bird    the dense run's masks drawn every EARLY_BIRD_EVERY updates
+#                                     (default 1400it, about one epoch of Wikitext-2 at batch 30 x 50 tokens)
+# and, with RUNS_TO_DO=stability, the stability analysis (Frankle et al. 2020) of the dense network and
+# the winning masks of levels 5, 10 and 15 at k = 0, 1 and 2 epochs (validation log perplexity on the line):
+#   RUNS/wikitext2_lstm_stability
 # Then: lth-report RUNS/wikitext2_lstm RUNS/wikitext2_lstm_rewind0 RUNS/wikitext2_lstm_oneshot --compare --out report/
 # usage: recipes/wikitext2/lottery_lstm.sh
 #   environment: DATA (default data/wikitext2/bin), RUNS (runs), SEEDS ("0 1 2"), LEVELS (20),
@@ -37,12 +43,13 @@ train_args=(--arch lottery_lstm_wikitext2 --tokens-per-sample 50 --sample-break-
     --optimizer adam --adam-betas '(0.9, 0.999)' --adam-eps 1e-3 --lr 1e-3 --lr-scheduler fixed
     --max-epoch 10 --save-interval 1 --no-epoch-checkpoints --log-interval 100 "${cpu[@]}" ${EXTRA_ARGS:-})
 
+study=()  # more driver options of one run (the early-bird draws)
 lottery() {  # NAME REWIND SCHEDULE CHAIN TICKETS...
     local name=$1 rewind=$2 schedule=$3 chain=$4
     shift 4
     fairseq-lth-imp --task lottery_language_modeling --data "$DATA" --out "$RUNS/$name" \
         --levels "${LEVELS:-20}" --rate 0.2 --seeds ${SEEDS:-0 1 2} --tickets "$@" --chain "$chain" --scope all \
-        --rewind "$rewind" --schedule "$schedule" --average-last 1 "${cpu[@]}" -- "${train_args[@]}"
+        --rewind "$rewind" --schedule "$schedule" --average-last 1 "${study[@]}" "${cpu[@]}" -- "${train_args[@]}"
 }
 for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
     case $run in
@@ -60,6 +67,16 @@ for run in ${RUNS_TO_DO:-main rewind0 oneshot}; do
         criterion_*) lottery "wikitext2_lstm_${run#criterion_}" 1ep iterative winning winning supermask random_reinit \
             --pruning "${run#criterion_}" ;;
         at_init_*) lottery "wikitext2_lstm_${run#at_init_}" 0 oneshot winning winning --pruning "${run#at_init_}" ;;
-        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain, deconstructing, criterion_<name>, at_init_<name>)" >&2; exit 1 ;;
+        early_bird)
+            study=(--early-bird-every "${EARLY_BIRD_EVERY:-1400it}")
+            lottery wikitext2_lstm_early_bird 1ep iterative winning winning random_reinit early_bird
+            study=() ;;
+        stability)
+            study=(--stability-points 0 1ep 2ep --stability-levels 0 5 10 15)
+            lottery wikitext2_lstm_stability 1ep iterative winning winning random_reinit
+            study=() ;;
+        *) echo "unknown run '$run' in RUNS_TO_DO (main, rewind0, oneshot, lr_rewinding, lr_chain, early_bird," \
+                "stability, deconstructing, criterion_<name>, at_init_<name>)" >&2
+           exit 1 ;;
     esac
 done

@@ -172,6 +172,9 @@ class A2C(Algorithm):
         env = make_env(self.env_id, self.config.num_envs, seed)
         return EnvRunner(env, self.config.num_envs, seed, keep_scores)
 
+    def open_evaluation(self, games: int, seed: int):
+        return make_env(self.env_id, games, seed), lambda terminated, truncated, info: terminated | truncated
+
     def train(
         self,
         model: nn.Module,

@@ -67,6 +67,11 @@ class Algorithm(ABC):
     def open(self, seed: int, keep_scores: int) -> Runner:
         """Start the game's environments, seeded with ``seed``, remembering the last ``keep_scores`` scores."""
 
+    def open_evaluation(self, games: int, seed: int):
+        """``games`` synchronous environments of the game seeded with ``seed`` (evaluation, no training),
+        and a function of a step's (terminated, truncated, info) that says which of them ended a game."""
+        raise NotImplementedError(f"{self.name} has no evaluation episodes")
+
     @abstractmethod
     def train(
         self,

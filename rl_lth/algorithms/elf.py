@@ -18,7 +18,7 @@ from torch import nn
 
 from shared_mask.options import check_settings
 
-from ..atari.envs import PREPROCESSING, check_game, make_atari_env
+from ..atari.envs import PREPROCESSING, check_game, game_over, make_atari_env
 from ..atari.network import build_network
 from ..atari.trajectories import Trajectories, TrajectoryCollector
 from ..returns import n_step_returns
@@ -158,6 +158,11 @@ class ELF(Algorithm):
         c = self.config
         env = make_atari_env(self.env_id, c.num_envs, c.batch_size, seed=seed, threads=c.env_threads)
         return TrajectoryCollector(env, c.num_envs, c.unroll, keep_scores, seed, self.device)
+
+    def open_evaluation(self, games: int, seed: int):
+        """Synchronous (every recv returns all games); a game ends when all its lives are lost."""
+        env = make_atari_env(self.env_id, games, games, seed=seed, threads=self.config.env_threads)
+        return env, lambda terminated, truncated, info: game_over(info, truncated)
 
     def train(
         self,

@@ -17,7 +17,10 @@ from ..run_folder import find_runs
 from . import figures
 from .compare import check_comparable, compare_labels
 from .mask_stats import ALL, mask_stats, write_mask_stats
+from .overlap import mask_overlaps, write_overlaps
 from .runs import load_run
+from .study_figures import early_bird_figure, stability_figure
+from .study_tables import early_bird_records, stability_lines, study_lines, write_study_tables
 from .tables import missing_lines, summarize, tolerance_sentence, transfer_sentence, write_summaries
 
 
@@ -100,9 +103,11 @@ def report(args):
     if args.compare:
         check_comparable(runs)
     with atomic_folder(args.out) as staging:
-        written, summaries, all_stats = _write(runs, argparse.Namespace(**{**vars(args), "out": staging}))
+        written, summaries, all_stats, studies = _write(runs, argparse.Namespace(**{**vars(args), "out": staging}))
     for summary in summaries:
         _print_run(summary, args.tolerance, [s for s in all_stats if s.run == summary.run.name])
+        for line in studies[summary.run.name]:
+            print(line)
     print(f"wrote {len(written)} files to {args.out}:", " ".join(p.name for p in written))
 
 
@@ -124,15 +129,31 @@ def _write(runs, args):
         fig = figures.compare_figure(summaries, compare_labels(runs), args.band, args.x)
         written += _save(fig, args.out, f"compare_{runs[0].metric}", args.pdf)
 
-    all_stats = []
+    all_stats, all_overlaps, studies = [], [], {}
     for run in runs:
-        stats = mask_stats(run)
+        stats, overlaps = mask_stats(run), mask_overlaps(run)
         all_stats += stats
+        all_overlaps += overlaps
         if stats:
-            written += _save(figures.mask_figure(run.name, stats), args.out, f"{run.name}_masks", args.pdf)
+            fig = figures.mask_figure(run.name, stats, overlaps)
+            written += _save(fig, args.out, f"{run.name}_masks", args.pdf)
+        studies[run.name] = _studies(run, args, written)
     write_mask_stats(args.out / "mask_stats.csv", all_stats)
-    written.append(args.out / "mask_stats.csv")
-    return written, summaries, all_stats
+    write_overlaps(args.out / "mask_overlap.csv", all_overlaps)
+    written += [args.out / "mask_stats.csv", args.out / "mask_overlap.csv"]
+    return written, summaries, all_stats, studies
+
+
+def _studies(run, args, written):
+    """The stability and early-bird figures and tables of ``run`` (where it has them); its summary lines."""
+    lines, records = stability_lines(run), early_bird_records(run)
+    if lines:
+        written += _save(stability_figure(run.name, lines), args.out, f"{run.name}_stability", args.pdf)
+    if records:
+        fig = early_bird_figure(run.name, records, run.config["lottery"]["rate"])
+        written += _save(fig, args.out, f"{run.name}_early_bird", args.pdf)
+    written += write_study_tables(args.out, run, lines, records)
+    return study_lines(lines, records)
 
 
 def _print_run(summary, tolerance, stats):

@@ -23,6 +23,7 @@ from ..files import atomic_write
 from ..tickets import DENSE_TICKET, TICKETS, WINNING
 from .ablation import strategy_colors
 from .mask_stats import ALL
+from .overlap import EARLY_BIRD, SEEDS
 
 METRIC_LABELS = {
     "ticket_reward": "ticket reward",
@@ -197,9 +198,9 @@ def _finish_metric_axes(ax, summaries, title, legend_size, band="std", x="pruned
         ax.legend(fontsize=legend_size)
 
 
-def mask_figure(run_name, stats):
-    """Left: per-layer density (mean over seeds) per level; right: Hamming distance to the
-    previous level's mask per seed (the early-bird signal)."""
+def mask_figure(run_name, stats, overlaps=()):
+    """Left: per-layer density (mean over seeds) per level; right: mask overlap of the same density
+    (report.overlap) across seeds and with the early-bird masks, mean +- std, and the chance level."""
     by_cell = {}
     for s in stats:
         by_cell.setdefault((s.layer, s.level), []).append(s.density)
@@ -210,7 +211,7 @@ def mask_figure(run_name, stats):
 
     height = min(30.0, max(4.0, 1.5 + 0.22 * len(layers)))
     fig = Figure(figsize=(12, height), layout="constrained")
-    heat_ax, hamming_ax = fig.subplots(1, 2, width_ratios=[3, 2])
+    heat_ax, overlap_ax = fig.subplots(1, 2, width_ratios=[3, 2])
     # Log colours: IMP's densities 0.8^k are evenly spaced, and late levels stay distinguishable.
     positive = density[density > 0]
     norm = LogNorm(vmin=min(positive.min(), 0.5) if positive.size else 1e-3, vmax=1.0)
@@ -232,22 +233,32 @@ def mask_figure(run_name, stats):
     colorbar.ax.yaxis.set_minor_formatter(NullFormatter())
     fig.get_layout_engine().set(wspace=0.08)
 
-    for seed in seeds:
-        points = [
-            (pruned[s.level], s.hamming_to_previous)
-            for s in stats
-            if s.seed == seed and s.layer == ALL and s.hamming_to_previous is not None
-        ]
-        if points:
-            xs, ys = zip(*points)
-            hamming_ax.plot(xs, ys, marker="o", markersize=3, label=f"seed {seed}", gid=f"seed_{seed}")
-    set_pruned_axis(hamming_ax, list(pruned.values()))
-    hamming_ax.set_ylabel("Hamming distance to previous level's mask")
-    hamming_ax.set_title("mask change per level")
-    hamming_ax.grid(alpha=0.3)
-    if hamming_ax.get_lines():
-        hamming_ax.legend(fontsize="small")
+    _draw_overlaps(overlap_ax, overlaps, pruned)
     return fig
+
+
+def _draw_overlaps(ax, overlaps, pruned):
+    labels = {SEEDS: ("across seeds", "tab:blue"), EARLY_BIRD: ("iterative vs early-bird mask", "tab:cyan")}
+    for compared, (label, color) in labels.items():
+        levels = sorted({o.level for o in overlaps if o.compared == compared and o.level in pruned})
+        if not levels:
+            continue
+        values = [[o.overlap for o in overlaps if o.compared == compared and o.level == level] for level in levels]
+        xs, means = [pruned[level] for level in levels], np.array([np.mean(v) for v in values])
+        stds = np.array([np.std(v, ddof=1) if len(v) > 1 else 0.0 for v in values])
+        ax.plot(xs, means, marker="o", markersize=3, color=color, label=label, gid=compared)
+        ax.fill_between(xs, means - stds, means + stds, color=color, alpha=0.2, linewidth=0)
+    fractions = sorted(f for level, f in pruned.items() if level > 0)
+    if fractions:
+        ax.plot(
+            fractions, [1 - f for f in fractions], color="gray", linestyle=":", label="chance (density)", gid="chance"
+        )
+    set_pruned_axis(ax, list(pruned.values()))
+    ax.set_ylabel("overlap (fraction of kept entries shared)")
+    ax.set_title("masks of the same density")
+    ax.grid(alpha=0.3)
+    if len(ax.get_lines()) > 1:
+        ax.legend(fontsize="small")
 
 
 def save_figure(fig, path):

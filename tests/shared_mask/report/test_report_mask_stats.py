@@ -5,6 +5,7 @@ import pytest
 from shared_mask.report import figures
 from shared_mask.report.cli import main
 from shared_mask.report.mask_stats import ALL, mask_stats
+from shared_mask.report.overlap import mask_overlaps
 from shared_mask.report.runs import load_run
 
 
@@ -36,16 +37,16 @@ def test_hamming_is_blank_where_the_previous_level_mask_is_absent(write_run):
     assert whole[3].hamming_to_previous is None and whole[4].hamming_to_previous == pytest.approx(0.12)
 
 
-def test_mask_figure_draws_layer_densities_and_hamming_per_seed(write_run):
-    stats = mask_stats(load_run(write_run(seeds=(0, 1))))
-    heat_ax, hamming_ax = figures.mask_figure("cartpole", stats).axes[:2]
+def test_mask_figure_draws_layer_densities_and_mask_overlap(write_run):
+    run = load_run(write_run(seeds=(0, 1)))
+    heat_ax, overlap_ax = figures.mask_figure("cartpole", mask_stats(run), mask_overlaps(run)).axes[:2]
     assert [t.get_text() for t in heat_ax.get_yticklabels()] == ["embed.weight", "fc.weight"]
     image = heat_ax.get_images()[0].get_array()
     assert image[0, 2] == pytest.approx(0.6) and image[1, 5] == pytest.approx(50 / 75)
     assert image.mask[0, 5]  # embed.weight fully pruned at level 5: off the log colour scale, drawn black
-    seed_1 = {line.get_gid(): line for line in hamming_ax.get_lines()}["seed_1"]
-    assert list(seed_1.get_ydata()) == pytest.approx([0.12] * 5)
-    assert list(seed_1.get_xdata()) == pytest.approx([15 * k / 125 for k in range(1, 6)])
+    seeds = {line.get_gid(): line for line in overlap_ax.get_lines()}["across_seeds"]
+    assert list(seeds.get_ydata()) == pytest.approx([1.0] * 5)  # the synthetic seeds share their masks
+    assert list(seeds.get_xdata()) == pytest.approx([15 * k / 125 for k in range(1, 6)])
 
 
 def test_run_without_masks_gets_no_mask_figure(write_run, tmp_path, capsys):
