@@ -1,5 +1,7 @@
 """Bad plugin options, masks and paths fail at start-up with clear messages (in-process, no training)."""
 
+import re
+
 import pytest
 from fairseq import options, tasks
 from fairseq.dataclass.utils import convert_namespace_to_omegaconf
@@ -60,10 +62,23 @@ def rewind(tmp_path):
         (["--lth-rewind-checkpoint", "{tmp}/r.pt", "--lth-rewind-updates", "0"], ValueError, "nothing to capture"),
     ],
 )
-def test_bad_options_fail_before_training(data, tmp_path, mask, rewind, lth_args, error, message):
+def test_bad_options_fail_before_training(data, tmp_path, mask, rewind, lth_args, error, message, capsys, monkeypatch):
     lth_args = [a.format(tmp=tmp_path, mask=mask) for a in lth_args]
-    with pytest.raises(error, match=message):
-        build(data, tmp_path / "run", "--continue-once", rewind, *lth_args)
+    refused(capsys, monkeypatch, error, message, build, data, tmp_path / "run", "--continue-once", rewind, *lth_args)
+
+
+def refused(capsys, monkeypatch, error, message, call, *args):
+    """``call(*args)`` ends a fairseq program with one line naming the problem and exit status 2, and
+    raises the ``error`` itself with LTH_DEBUG=1."""
+    with pytest.raises(SystemExit) as exit_info:
+        call(*args)
+    assert exit_info.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fairseq_lth: error: ") and re.search(message, lines[0])
+    with monkeypatch.context() as debug:
+        debug.setenv("LTH_DEBUG", "1")
+        with pytest.raises(error, match=message):
+            call(*args)
 
 
 def test_translation_rewinds_after_1000_updates_unless_told_otherwise(data, tmp_path):
@@ -71,11 +86,22 @@ def test_translation_rewinds_after_1000_updates_unless_told_otherwise(data, tmp_
     assert str(setup(data, tmp_path, "--lth-rewind-epochs", 1)[1].lottery.point) == "end of epoch 1"
 
 
-def test_ticket_needs_an_existing_rewind_checkpoint(data, tmp_path, mask):
-    with pytest.raises(ValueError, match="pass --continue-once"):
-        build(data, tmp_path, "--lth-mask", mask)
-    with pytest.raises(FileNotFoundError, match="rewind checkpoint not found"):
-        build(data, tmp_path, "--lth-mask", mask, "--continue-once", tmp_path / "nope.pt")
+def test_ticket_needs_an_existing_rewind_checkpoint(data, tmp_path, mask, capsys, monkeypatch):
+    refused(capsys, monkeypatch, ValueError, "pass --continue-once", build, data, tmp_path, "--lth-mask", mask)
+    nope = tmp_path / "nope.pt"
+    refused(
+        capsys,
+        monkeypatch,
+        FileNotFoundError,
+        "rewind checkpoint not found",
+        build,
+        data,
+        tmp_path,
+        "--lth-mask",
+        mask,
+        "--continue-once",
+        nope,
+    )
 
 
 def test_resume_needs_no_rewind_checkpoint(data, tmp_path, mask):
@@ -83,9 +109,9 @@ def test_resume_needs_no_rewind_checkpoint(data, tmp_path, mask):
     build(data, tmp_path, "--lth-mask", mask)  # resumes from checkpoint_last.pt
 
 
-def test_unknown_ticket_kind_is_refused_naming_the_registered_ones(data, tmp_path):
-    with pytest.raises(ValueError, match="unknown ticket kind 'lucky'; choose one of winning, random_reinit"):
-        build(data, tmp_path, "--lth-ticket", "lucky")
+def test_unknown_ticket_kind_is_refused_naming_the_registered_ones(data, tmp_path, capsys, monkeypatch):
+    message = "unknown ticket kind 'lucky'; choose one of winning, random_reinit"
+    refused(capsys, monkeypatch, ValueError, message, build, data, tmp_path, "--lth-ticket", "lucky")
 
 
 def test_driver_refuses_options_it_sets_and_non_data_folders(data, tmp_path):
