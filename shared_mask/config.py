@@ -19,6 +19,9 @@ KEEP_WEIGHTS = ("all", "needed")
 # fields that change nothing in the results, so a rerun may set them otherwise.
 EXTENSIBLE = ("seeds", "levels", "tickets", "stability_points", "stability_levels")
 FREE = ("keep_weights",)
+# Fields that a rerun may set where the run had none (a transfer, a fine-tuning budget for a finetune
+# ticket added later); the masks of the run's levels never depend on them.
+SET_ONCE = ("transfer_from", "finetune_budget")
 
 
 @dataclass

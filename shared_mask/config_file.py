@@ -13,10 +13,10 @@ import typing
 from dataclasses import asdict
 from pathlib import Path
 
-from .config import EXTENSIBLE, FREE, LotteryConfig
+from .config import EXTENSIBLE, FREE, SET_ONCE, LotteryConfig
 
 DIGEST_KEY = "digest"  # config.json: SHA-256 of its lottery and trainer sections as the toolkit wrote them
-_NOT_DEFINING = (*EXTENSIBLE, *FREE, "transfer_from")  # a rerun may set these; masks do not depend on them
+_NOT_DEFINING = (*EXTENSIBLE, *FREE, *SET_ONCE)  # a rerun may set these; masks do not depend on them
 
 _HINTS = typing.get_type_hints(LotteryConfig)
 _RANGES = {

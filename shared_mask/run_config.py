@@ -10,7 +10,7 @@ import shutil
 import sys
 from dataclasses import asdict
 
-from .config import EXTENSIBLE, FREE, LotteryConfig
+from .config import EXTENSIBLE, FREE, SET_ONCE, LotteryConfig
 from .config_file import read_run_config, with_digest
 from .files import write_json
 from .run_folder import RunFolder
@@ -74,7 +74,7 @@ def _discard_attempt(run: RunFolder, differences: dict[str, str]) -> bool:
 def _may_change(key: str, old: dict) -> bool:
     """Lottery fields a rerun may set otherwise: more seeds, levels or tickets, what is kept on disk,
     and a transfer or a fine-tuning budget (for a finetune ticket added) given to a run that had none."""
-    return key in EXTENSIBLE + FREE or (key in ("transfer_from", "finetune_budget") and old.get(key) is None)
+    return key in EXTENSIBLE + FREE or (key in SET_ONCE and old.get(key) is None)
 
 
 def _differences(existing: dict, wanted: dict) -> dict[str, str]:

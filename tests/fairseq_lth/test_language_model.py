@@ -193,7 +193,8 @@ def test_rewind_point_defaults_to_the_end_of_epoch_1(lm_data, lth_args, expected
     assert str(setup_task(lm_data, *lth_args)[1].lottery.point) == expected
 
 
-def test_rewind_point_is_given_once(lm_data):
+def test_rewind_point_is_given_once(lm_data, monkeypatch):
+    monkeypatch.setenv("LTH_DEBUG", "1")  # the error itself, not the one line (tests/fairseq_lth/test_options.py)
     with pytest.raises(ValueError, match="not both"):
         setup_task(lm_data, "--lth-rewind-updates", "5", "--lth-rewind-epochs", "1")
 

@@ -120,7 +120,8 @@ LINES = """\
 
 
 @pytest.mark.parametrize("max_update,max_epoch,total", [(12, 0, 12), (0, 3, 21)])
-def test_the_progress_bar_follows_fairseq_trains_log_lines(max_update, max_epoch, total):
+def test_the_progress_bar_follows_fairseq_trains_log_lines(max_update, max_epoch, total, monkeypatch):
+    monkeypatch.setattr("shared_mask.progress.on_terminal", lambda: True)  # bars are drawn on a terminal only
     unit = SimpleNamespace(seed=0, level=1, ticket="winning")
     with UnitProgress(unit, max_update, max_epoch, enabled=True) as progress:
         seen = []

@@ -276,14 +276,23 @@ def test_lth_debug_shows_the_traceback_with_its_cause(copy, monkeypatch, tmp_pat
     assert isinstance(info.value.__cause__, json.JSONDecodeError)
 
 
-def test_a_ray_address_where_nothing_answers_fails_within_the_timeout(tmp_path, capsys):
+@pytest.fixture
+def no_ray_yet(monkeypatch):
+    """This process as a fresh driver's: not connected to Ray (other tests share one local cluster)."""
+    import ray
+
+    monkeypatch.setattr(ray, "is_initialized", lambda: False)
+    return ray
+
+
+def test_a_ray_address_where_nothing_answers_fails_within_the_timeout(tmp_path, capsys, no_ray_yet):
     argv = [*R, "--seeds", "0", "--levels", "0", "--ray-address", "127.0.0.1:1", "--ray-timeout", "5"]
     err = fails(capsys, main, with_out(argv, tmp_path / "ray"))
     assert "no Ray cluster answers at 127.0.0.1:1 within 5 s" in err
 
 
-def test_a_token_authenticated_cluster_without_the_clients_token_is_one_line(tmp_path, capsys, monkeypatch):
-    import ray
+def test_a_token_authenticated_cluster_without_the_clients_token_is_one_line(tmp_path, capsys, monkeypatch, no_ray_yet):
+    ray = no_ray_yet
 
     def refused(**options):  # what ray.init raises after its retries when the token is missing
         raise ray.exceptions.AuthenticationError("Authentication failed: missing token")

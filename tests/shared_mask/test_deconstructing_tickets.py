@@ -6,6 +6,7 @@ import pytest
 import torch
 
 import shared_mask as sm
+from shared_mask.run_config import claim_run_folder
 from tests.shared_mask.models import mlp
 from tests.shared_mask.test_lottery import MLPTrainer, config, mask_at
 
@@ -118,8 +119,9 @@ def test_a_criterion_reads_w0_through_the_trainer(tmp_path):
 def test_finetune_without_a_budget_is_refused_and_with_one_is_carried_by_its_units(tmp_path):
     with pytest.raises(ValueError, match="finetune ticket trains for --finetune-budget"):
         config(tickets=["winning", "finetune"])
-    lottery = config(tickets=["winning", "finetune"], finetune_budget="3it")
-    plan = sm.plan.LotteryPlan(MLPTrainer(), lottery, tmp_path / "run")
+    lottery, trainer = config(tickets=["winning", "finetune"], finetune_budget="3it"), MLPTrainer()
+    claim_run_folder(sm.RunFolder(tmp_path / "run"), lottery, trainer.config())  # a plan reads its config.json
+    plan = sm.plan.LotteryPlan(trainer, lottery, tmp_path / "run")
     assert plan.unit((0, 1, "finetune")).budget == sm.parse_step("3it")
     assert plan.unit((0, 1, "winning")).budget is None
 
