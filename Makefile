@@ -1,6 +1,7 @@
 # `make demo` and `make test` are the README's two commands: each creates the virtual environment
 # on first use (torch pinned to the CPU build first, see constraints.txt), then runs its job;
-# `make test` runs the linter and the formatter check (ruff.toml) before the tests.
+# `make test` runs the linter and the formatter check (ruff.toml) before the tests, on two processes
+# (a test file's tests stay in one process, so module fixtures are built once).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -22,4 +23,4 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests

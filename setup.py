@@ -28,7 +28,7 @@ setup(
         'fairseq-fixed==0.12.3.1; python_version >= "3.11"',
     ],
     extras_require={
-        "test": ["pytest", "pytest-timeout", "ruff==0.17.6"],
+        "test": ["pytest", "pytest-timeout", "pytest-xdist", "ruff==0.17.6"],
         "ray": ["ray==2.60.0"],  # --workers / --ray-address: units of a lottery at once on a Ray cluster
         "bench": ["stable-baselines3"],
     },
