@@ -139,6 +139,8 @@ class RayCluster:
     """Runs units as Ray tasks: on a local cluster of ``workers`` units, or on the cluster at ``ray_address``."""
 
     def __init__(self, workers: Workers, run_dirs: list[Path]):
+        if workers.ray_address is None:
+            loopback_only()
         try:
             import ray
         except ImportError:
@@ -193,6 +195,21 @@ def worker_env() -> dict:
     """Ray's runtime_env for unit workers: they import the trainers' modules (and user extensions)
     from where the driver does."""
     return {"env_vars": {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p and Path(p).is_dir())}}
+
+
+# Ray (2.60) binds its servers to the node's address, found from the network; with its clusters switched
+# off (its setting for laptops, read when ray is imported) the node's address is 127.0.0.1, and every server
+# listens there only. A user who sets the variable keeps their choice; a multi-node cluster is one they
+# start themselves (`ray start`) and join with --ray-address.
+LOOPBACK_SWITCH = "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"
+
+
+def loopback_only() -> None:
+    """Make a local cluster started by this process listen on 127.0.0.1 only (see LOOPBACK_SWITCH)."""
+    os.environ.setdefault(LOOPBACK_SWITCH, "0")
+    constants = sys.modules.get("ray._private.ray_constants")
+    if constants is not None:  # ray was imported before the variable was set: the value it read
+        constants.ENABLE_RAY_CLUSTER = os.environ[LOOPBACK_SWITCH].lower() in ("1", "true")
 
 
 def local_ray_options() -> dict:

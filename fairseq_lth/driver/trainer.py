@@ -35,6 +35,14 @@ from .unit_lock import unit_lock
 from .unit_progress import UnitProgress
 
 
+def continue_from(unit: sm.Unit) -> Path:
+    """The checkpoint a unit's fairseq-train starts from (``--continue-once``): W_0 for the dense run, W_k for a
+    stability child, the ticket kind's start for a ticket."""
+    if unit.start_path is not None:
+        return unit.start_path
+    return unit.init_path if unit.ticket == sm.DENSE else start_checkpoint(unit)
+
+
 class FairseqTrainer(sm.Trainer):
     """Runs each lottery unit as a fairseq-train subprocess; builds models in-process for masks.
 
@@ -200,11 +208,11 @@ class FairseqTrainer(sm.Trainer):
             cmd += ["--lth-extensions", ",".join(self.extensions)]
         if self.verify_masks:
             cmd.append("--lth-verify-masks")
+        cmd += ["--continue-once", str(continue_from(unit))]
         if unit.start_path is not None:  # a stability child: W_k (fairseq's checkpoint at k) under the level's mask
-            cmd += ["--continue-once", str(unit.start_path), "--lth-mask", str(unit.mask_path)]
+            cmd += ["--lth-mask", str(unit.mask_path)]
             cmd += ["--lth-ticket", sm.WINNING, "--lth-ticket-seed", str(unit.ticket_seed)]
         elif unit.ticket == sm.DENSE:
-            cmd += ["--continue-once", str(unit.init_path)]
             if unit.captures:
                 cmd += ["--lth-captures", ",".join(f"{step}={path}" for step, path in unit.captures)]
             if unit.early_bird is not None:
@@ -221,8 +229,6 @@ class FairseqTrainer(sm.Trainer):
             # The level's mask (a transferred ticket's: the source's, fitted): the plugin derives the ticket's
             # own (random_mask's positions) with the same seed, and re-initializes kinds that start fresh.
             cmd += [
-                "--continue-once",
-                str(start_checkpoint(unit)),
                 "--lth-mask",
                 str(unit.mask_path),
                 "--lth-ticket",
@@ -256,6 +262,8 @@ class FairseqTrainer(sm.Trainer):
                 model_checkpoint(supermask_checkpoint(unit, save_dir / "checkpoint_last.pt"), unit.final_path)
             if not unit.final_path.exists():
                 last = usable_last_checkpoint(save_dir)
+                if last is None:  # fairseq-train does not check the start's checksum: a damaged start stops here
+                    load_checked(continue_from(unit))
                 if last is None or not self._finished(last, unit):
                     if unit.early_bird is not None:
                         unit.dir.mkdir(parents=True, exist_ok=True)

@@ -4,20 +4,19 @@ checkpoint there.
 The rewind checkpoint is the full checkpoint fairseq itself writes at the rewind point (weights,
 optimizer, LR schedule, data position), so a ticket run restarts exactly there with
 ``--continue-once``. The plugin copies ``checkpoint_last.pt`` before the next update, after
-checking that it really holds the rewind point. A point in epochs (``1ep``) is the end of that epoch.
+checking that it really holds the rewind point, and adds the checksum of its weights (fairseq writes
+none). A point in epochs (``1ep``) is the end of that epoch.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import shutil
 from pathlib import Path
 
 from shared_mask import Step, parse_step
-from shared_mask.files import atomic_write
 
-from .checkpoint_compat import load_checkpoint
+from .checkpoint_compat import load_checkpoint, save_checked
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +74,13 @@ def check_saved(
 def capture(point: Step, save_dir: str | os.PathLike, dest: str | os.PathLike) -> None:
     """Copy ``save_dir/checkpoint_last.pt`` to ``dest`` after checking that it holds ``point``."""
     source = Path(save_dir) / "checkpoint_last.pt"
-    if not source.is_file() or not holds(point, load_checkpoint(source, mmap=True)):
+    state = load_checkpoint(source) if source.is_file() else None
+    if state is None or not holds(point, state):
         raise RuntimeError(
             f"the dense run is past the rewind point ({describe(point)}) but {source} does not "
             "hold it: was the run resumed from a later checkpoint, or saved elsewhere?"
         )
-    atomic_write(dest, lambda tmp: shutil.copyfile(source, tmp))
+    save_checked(state, dest)  # with the checksum of its weights, checked wherever it is read
     logger.info(f"saved the rewind checkpoint ({describe(point)}) to {dest}")
 
 

@@ -13,7 +13,8 @@ import shared_mask as sm
 from fairseq_lth.driver import imp
 from fairseq_lth.driver.checkpoints import usable_last_checkpoint
 from fairseq_lth.driver.processes import Member, ProcessFailed, run_group
-from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
+from fairseq_lth.plugin.checkpoint_compat import CHECKSUM_KEY, load_checkpoint
+from shared_mask import tensor_file
 from shared_mask.driver_lock import driver_lock
 from shared_mask.export import cli as export_cli
 
@@ -79,18 +80,33 @@ def test_a_hand_edited_config_is_refused_by_the_rerun_and_the_export(data, copy,
     )
 
 
-def test_a_flipped_byte_in_final_pt_is_refused_by_the_export(copy, capfd, tmp_path):
-    run = copy()
-    final = run / "seed_0" / "level_01" / "winning" / "final.pt"
-    weight = load_checkpoint(final)["model"]["encoder.layers.0.fc1.weight"]
-    data = bytearray(final.read_bytes())
+def flip_a_weight_bit(checkpoint):
+    """One bit of one weight of a fairseq checkpoint file: torch's own loader does not notice."""
+    weight = load_checkpoint(checkpoint)["model"]["encoder.layers.0.fc1.weight"]
+    data = bytearray(checkpoint.read_bytes())
     at = data.find(weight.numpy().tobytes()[:64])
     assert at > 0
-    data[at + 3] ^= 0x01  # one bit of one weight: torch's own loader does not notice
-    final.write_bytes(bytes(data))
-    assert not torch.equal(load_checkpoint(final)["model"]["encoder.layers.0.fc1.weight"], weight)
+    data[at + 3] ^= 0x01
+    checkpoint.write_bytes(bytes(data))
+    assert not torch.equal(load_checkpoint(checkpoint)["model"]["encoder.layers.0.fc1.weight"], weight)
+
+
+def test_a_flipped_byte_in_final_pt_is_refused_by_the_export(copy, capfd, tmp_path):
+    final = copy() / "seed_0" / "level_01" / "winning" / "final.pt"
+    flip_a_weight_bit(final)
     err = refused(capfd, export_cli.main, [str(final.parent), "--out", str(tmp_path / "t")])
     assert "final.pt is corrupt: its weights do not match the checksum" in err
+
+
+def test_the_rewind_checkpoint_carries_a_checksum_and_a_flipped_byte_stops_the_next_ticket(data, copy, capfd):
+    run = copy()
+    rewind = run / "seed_0" / "rewind.pt"
+    state = load_checkpoint(rewind)  # captured by the dense fairseq-train at update 4
+    assert state[CHECKSUM_KEY] == tensor_file.checksum(state["model"])
+    flip_a_weight_bit(rewind)
+    err = refused(capfd, imp.main, argv(data, run, "--levels", "2"))
+    assert "unit seed 0 level 2 winning failed" in err and "rewind.pt is corrupt" in err
+    assert not (run / "seed_0" / "level_02" / "winning" / "checkpoints").exists()  # no fairseq-train started
 
 
 def test_a_second_driver_is_refused_naming_the_first(data, copy, capfd):

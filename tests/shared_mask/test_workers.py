@@ -1,7 +1,9 @@
 """Lotteries whose units train at once as Ray tasks: same folder, masks and results as one worker."""
 
+import ipaddress
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -133,7 +135,46 @@ sm.run_lottery(MLPTrainer(), config(), sys.argv[1], progress=False, workers=Work
 """
 
 
-def test_killing_the_driver_and_rerunning_resumes_to_the_same_masks(reference, tmp_path):
+def listening_addresses(root: int) -> set[str]:
+    """The local addresses of the listening TCP sockets of process ``root`` and its descendants (from /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            pid, _, rest = stat.read_text().partition(" (")
+            parents[int(pid)] = int(rest.rsplit(") ", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    tree, grew = {root}, True
+    while grew:
+        grown = tree | {pid for pid, parent in parents.items() if parent in tree}
+        grew, tree = grown != tree, grown
+    inodes = set()
+    for pid in tree:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                link = os.readlink(fd)
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    addresses = set()
+    for table, family in (("tcp", 4), ("tcp6", 6)):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+                addresses.add(_ip(fields[1].split(":")[0], family))
+    return addresses
+
+
+def _ip(hex_address: str, family: int) -> str:
+    """/proc/net/tcp's little-endian hex address as text."""
+    raw = bytes.fromhex(hex_address)
+    raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+    ip = ipaddress.ip_address(socket.inet_ntop(socket.AF_INET if family == 4 else socket.AF_INET6, raw))
+    return str(getattr(ip, "ipv4_mapped", None) or ip)  # ::ffff:127.0.0.1 is 127.0.0.1
+
+
+def test_the_started_cluster_listens_on_loopback_and_a_killed_driver_resumes_to_the_same_masks(reference, tmp_path):
     run = tmp_path / "run"
     root = Path(__file__).resolve().parents[2]
     driver = subprocess.Popen(
@@ -143,8 +184,10 @@ def test_killing_the_driver_and_rerunning_resumes_to_the_same_masks(reference, t
     while len(list(run.glob("seed_*/level_*/*/metrics.json"))) < 4 and driver.poll() is None:
         assert time.time() < deadline, "the driver finished no unit in 2 minutes"
         time.sleep(0.05)
+    addresses = listening_addresses(driver.pid)
     driver.kill()
     driver.wait()
+    assert addresses and addresses <= {"127.0.0.1", "::1"}, addresses  # its cluster: loopback only
     done = len(list(run.glob("seed_*/level_*/*/metrics.json")))
     assert done < 2 * 7, "the driver finished before it was killed: nothing to resume"
     resumed = MLPTrainer()
