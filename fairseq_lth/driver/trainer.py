@@ -247,7 +247,8 @@ class FairseqTrainer(sm.Trainer):
         1. fairseq-train, unless final.pt exists (training finished: fairseq-train resumed at
            --max-update would make one more update); it resumes from checkpoint_last.pt, and
            final.pt is written as soon as it ends;
-        2. scoring from the kept checkpoints, unless scores.json holds the scores;
+        2. scoring from the kept checkpoints, unless scores.json holds the scores (a stability child has
+           none: the line of its point is its score);
         3. the checkpoints are deleted (unless kept) once the scores are saved.
 
         The unit's lock (:mod:`fairseq_lth.driver.unit_lock`) keeps a leftover fairseq-train out of a rerun.
@@ -275,14 +276,12 @@ class FairseqTrainer(sm.Trainer):
                     ]
                     run_group("fairseq-train", members, append=True, pass_fds=(lock,))
                 model_checkpoint(save_dir / "checkpoint_last.pt", unit.final_path)
-            if unit.role is not None:  # a stability child: its line is its score
-                return {}
-            if not files.scores.exists():
+            if unit.role is None and not files.scores.exists():  # a stability child: its line is its score
                 check_finite(self, unit, {})  # diverged weights fail here, not in the scorer
                 progress.scoring()
                 scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
                 write_json(files.scores, scores)
-            metrics = json.loads(files.scores.read_text())
+            metrics = {} if unit.role is not None else json.loads(files.scores.read_text())
             if not self.keep_checkpoints:
                 shutil.rmtree(save_dir, ignore_errors=True)
         return metrics
