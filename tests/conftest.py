@@ -1,4 +1,14 @@
+"""Session-wide settings of the suite."""
+
+import os
+
 import pytest
+
+# `make test` runs two test processes on two cores, each starting fairseq programs: with torch's default of
+# one OpenMP thread per core, four threads share two cores and spin waiting for each other. The tests' tiny
+# models gain nothing from more threads; one per process halves the suite's CPU time. Set before torch is
+# imported here, and inherited by every program a test starts (tests that need threads set them).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 @pytest.fixture(scope="session")

@@ -29,8 +29,9 @@ def test_fairseq_driver_runs_a_registered_kind_and_strategy(data, tmp_path):  # 
             "--extensions",
             EXTENSION,
             "--tickets",
-            "winning",
             "reset_shuffled",
+            "--schedule",
+            "oneshot",  # level 1 pruned from the dense run, as the iterative schedule does, without its winning ticket
             "--pruning",
             "largest_first",
             "--average-last",

@@ -26,6 +26,7 @@ def clean_env(tmp_path, **settings):
         "VENV": str(VENV),
         "PYTHONPATH": str(ROOT),
         "OUT": str(tmp_path / "out"),
+        "OMP_NUM_THREADS": os.environ["OMP_NUM_THREADS"],  # the suite's one thread per process (tests/conftest.py)
         **settings,
     }
 
