@@ -22,7 +22,6 @@ from fairseq.data import data_utils
 from fairseq.data.indexed_dataset import MMapIndexedDataset
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
 
@@ -111,10 +110,11 @@ def tokenized_bleu(hyps: list[str], refs: list[str], compound_split: bool = Fals
     return sacrebleu.corpus_bleu(hyps, [refs], tokenize="none", force=True).score
 
 
-def evaluate(data: str, save_dir: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike) -> dict[str, float]:
-    """Average the last checkpoints of ``save_dir``, translate, and return ``{"bleu": ...}``."""
-    with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
-        hyps, refs = generate(data, averaged, cfg, Path(work_dir) / f"generate-{cfg.subset}.txt")
+def evaluate(
+    data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike
+) -> dict[str, float]:
+    """Translate with ``checkpoint`` (the average of a run's last checkpoints) and return ``{"bleu": ...}``."""
+    hyps, refs = generate(data, checkpoint, cfg, Path(work_dir) / f"generate-{cfg.subset}.txt")
     return {cfg.metric: tokenized_bleu(hyps, refs, cfg.compound_split)}
 
 

@@ -25,7 +25,6 @@ from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq_cli import eval_lm
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
 from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
 
@@ -102,11 +101,10 @@ def eval_lm_full_precision(argv: list[str]) -> None:
 
 
 def evaluate(
-    data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike
+    data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike
 ) -> dict[str, float]:
-    """Average the last checkpoints of ``save_dir`` (default: take the last) and return ``{"test_log_ppl": ...}``."""
-    with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
-        nats = log_perplexity(data, averaged, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")
+    """The log perplexity of ``checkpoint`` (a run's last checkpoint, or an average): ``{"test_log_ppl": ...}``."""
+    nats = log_perplexity(data, checkpoint, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")
     return {cfg.metric: nats}
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import tempfile
 from pathlib import Path
 
 from shared_mask.files import write_json
 from shared_mask.options import add_dataclass_options, dataclass_from_args
+
+from .checkpoints import average_checkpoints, last_checkpoints
 
 AVERAGE_LAST = {"help": "average the last K checkpoints before scoring"}
 SUBSET = {"help": "the subset to score", "flags": ["--gen-subset"]}
@@ -51,14 +54,18 @@ def scoring_config(args: argparse.Namespace, cls: type, all_configs: list[type])
 
 
 def cli(argv: list[str] | None, doc: str, score, cls: type) -> None:
-    """The command line of a scoring module: ``score(data, save_dir, cls(...), work_dir)`` on a save dir."""
+    """The command line of a scoring module: ``score(data, checkpoint, cls(...), work_dir)`` on the average of a
+    save dir's last checkpoints."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("save_dir", help="a fairseq-train --save-dir")
     parser.add_argument("--data", required=True, help="the binarized data directory")
     parser.add_argument("--out", help="write the metrics here as JSON")
     add_scoring_options(parser, [cls], unset_help=f"default: {cls.__name__}'s")
     args = parser.parse_args(argv)
-    metrics = score(args.data, args.save_dir, scoring_config(args, cls, [cls]), Path(args.save_dir))
+    config = scoring_config(args, cls, [cls])
+    with tempfile.TemporaryDirectory() as tmp:
+        averaged = average_checkpoints(last_checkpoints(args.save_dir, config.average_last), Path(tmp) / "averaged.pt")
+        metrics = score(args.data, averaged, config, Path(args.save_dir))
     print(json.dumps(metrics))
     if args.out:
         write_json(args.out, metrics)

@@ -17,7 +17,7 @@ class TaskKind:
 
     task: type  # the plugin's task class; its default_rewind is the lottery's default --rewind
     eval_config: type  # the scoring config (ev.EvalConfig, evaluate_lm.LMEvalConfig)
-    evaluate: Callable  # (data, save_dir, eval config, work_dir) -> metrics
+    evaluate: Callable  # (data, scored checkpoint, eval config, work_dir) -> metrics
     dictionaries: str  # glob of the dictionaries in a binarized data directory
     preprocess: str  # how such a directory is made
 
