@@ -22,6 +22,7 @@ from fairseq import checkpoint_utils
 from torch import nn
 
 from shared_mask.export import Exporter, FinishedUnit, SparseLSTM, SparseTicket, best_kernel
+from shared_mask.run_folder import UnitFolder
 
 from .plugin.checkpoint_compat import load_checked, save_checked
 
@@ -36,8 +37,8 @@ class FairseqExporter(Exporter):
         trainer = run_config.get("trainer", {})
         return "task" in trainer and "train_args" in trainer
 
-    def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
-        state = load_checked(unit.final)  # its checksum checked: a flipped byte is refused
+    def weights(self, unit: FinishedUnit, path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        state = load_checked(path)  # its checksum checked: a flipped byte is refused
         model = state["model"]
         kept = {
             "args": state.get("args"),
@@ -47,14 +48,26 @@ class FairseqExporter(Exporter):
         }
         return model, {"checkpoint": _encode(kept), "lstm_lm": LSTM_KEY in model}
 
-    def weights_note(self, unit: FinishedUnit) -> str:
+    def scored(self, unit: FinishedUnit) -> Path:
+        """The unit's scored.pt (see :func:`fairseq_lth.driver.checkpoints.scored_checkpoint`)."""
+        scored = UnitFolder(unit.dir).scored
+        if not scored.is_file():
+            raise ValueError(
+                f"{unit.dir} keeps no scored weights ({scored.name}): scored before fairseq-lth-imp kept them, or "
+                "deleted (--keep-weights needed); export its final weights (--weights final)"
+            )
+        return scored
+
+    def weights_note(self, unit: FinishedUnit, path: Path) -> str:
         average = unit.run_config["trainer"].get("evaluation", {}).get("average_last", 1)
+        if path != unit.final:
+            what = f"the average of the unit's last {average} checkpoints" if average > 1 else "its last checkpoint"
+            return f"{path.name}: {what}, which its metric scored"
         if average <= 1:
-            return super().weights_note(unit)
+            return super().weights_note(unit, path)
         return (
-            f"{unit.final.name}: the unit's last checkpoint; its metric was scored on the average of its "
-            f"last {average} checkpoints, which fairseq-lth-imp deletes after scoring unless --keep-checkpoints "
-            f"(then average {unit.dir / 'checkpoints'} with fairseq's scripts/average_checkpoints.py)"
+            f"{path.name}: the unit's last checkpoint; its metric was scored on the average of its last "
+            f"{average} checkpoints (lth-export --weights scored exports those)"
         )
 
     def load(

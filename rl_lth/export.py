@@ -29,10 +29,10 @@ class RLExporter(Exporter):
         trainer = run_config.get("trainer", {})
         return "algo" in trainer and "task" not in trainer
 
-    def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
-        tensors = tensor_file.load(unit.final)[0]  # its checksum checked: a flipped byte is refused
-        config = network_config(tensors, unit.run_config["trainer"], str(unit.final))
-        build(config, tensors, str(unit.final))  # the weights must fit the network they describe
+    def weights(self, unit: FinishedUnit, path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        tensors = tensor_file.load(path)[0]  # its checksum checked: a flipped byte is refused
+        config = network_config(tensors, unit.run_config["trainer"], str(path))
+        build(config, tensors, str(path))  # the weights must fit the network they describe
         return tensors, config
 
     def load(self, ticket: SparseTicket, batch: int | None = None, policy: str = "auto") -> nn.Module:

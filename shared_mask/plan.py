@@ -78,6 +78,7 @@ class LotteryPlan:
         self.done.add(key)
         if self.config.keep_weights == "needed" and key[2] not in (DENSE, self.config.chain):
             self.run.final(key).unlink(missing_ok=True)
+            self.run.unit(key).scored.unlink(missing_ok=True)
         self._check_rewind(key[0])
         self._unlock_masks(key[0])
         self._settle_early_birds(key[0])

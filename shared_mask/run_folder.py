@@ -76,6 +76,12 @@ class UnitFolder:
         return self.dir / "scores.json"
 
     @property
+    def scored(self) -> Path:
+        """A fairseq unit's scored weights: the average of its last checkpoints (a hard link to final.pt when
+        that is its last checkpoint alone), what ``lth-export --weights scored`` exports."""
+        return self.dir / "scored.pt"
+
+    @property
     def early_bird_spec(self) -> Path:
         """A fairseq dense unit's early-bird draws, as the plugin reads them (``--lth-early-bird``)."""
         return self.dir / "early_bird_draws.json"

@@ -13,7 +13,7 @@ VENV = Path(sys.executable).parent.parent  # the environment running the tests h
 # The smallest settings that still run every step: data, lottery, scoring, report.
 RECIPES = {
     "cartpole": {"LEVELS": "1", "SEEDS": "0"},
-    "language_model": {"LEVELS": "0", "SEEDS": "0", "EPOCHS": "2", "EMBED": "16"},
+    "language_model": {"LEVELS": "0", "SEEDS": "0", "EPOCHS": "2", "EMBED": "16", "LINES": "1000"},
     "translation": {"LEVELS": "0", "SEEDS": "0", "MAX_UPDATE": "60"},
 }
 

@@ -1,4 +1,5 @@
-"""Checkpoint files of a fairseq run: the latest ones, their average, and a copy without optimizer state."""
+"""Checkpoint files of a fairseq run: the latest ones, their average (the scored weights), and a copy without
+optimizer state."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import os
 import pickle
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from shared_mask.files import atomic_write
@@ -121,11 +120,20 @@ def average_checkpoints(paths: list[Path], out: str | os.PathLike) -> Path:
     return Path(out)
 
 
-@contextmanager
-def averaged_checkpoint(save_dir: str | os.PathLike, k: int, work_dir: str | os.PathLike) -> Iterator[Path]:
-    """The average of the last ``k`` checkpoints of ``save_dir``, as a file in ``work_dir`` removed afterwards."""
-    averaged = average_checkpoints(last_checkpoints(save_dir, k), Path(work_dir) / "averaged.pt")
+def scored_checkpoint(save_dir: str | os.PathLike, k: int, final: Path, out: Path) -> Path:
+    """The weights a unit's metric is computed from, written to ``out``: the average of the last ``k``
+    checkpoints of ``save_dir``, or a hard link to ``final`` when that is one checkpoint at ``final``'s update
+    (the same weights, without a second copy on disk).
+
+    Kept in the unit folder (``lth-export --weights scored``) rather than averaged again at export time: the
+    checkpoints are deleted once the unit is scored (unless --keep-checkpoints), and the file written
+    atomically with its checksum is exactly what the scorer read.
+    """
+    paths = last_checkpoints(save_dir, k)
+    if len(paths) > 1 or checkpoint_updates(paths[0]) != checkpoint_updates(final):
+        return average_checkpoints(paths, out)
     try:
-        yield averaged
-    finally:
-        averaged.unlink(missing_ok=True)
+        atomic_write(out, lambda tmp: os.link(final, tmp))
+    except OSError:  # a file system without hard links
+        atomic_write(out, lambda tmp: shutil.copyfile(final, tmp))
+    return out

@@ -13,39 +13,18 @@ from __future__ import annotations
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 import sacrebleu
 from fairseq.data import data_utils
 from fairseq.data.indexed_dataset import MMapIndexedDataset
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
-from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
+from .scoring import EvalConfig
+from .scoring_cli import cli
 
 _COMPOUND = re.compile(r"(\S)-(\S)")
-
-
-@dataclass
-class EvalConfig:
-    """How a trained run is scored (the defaults are Vaswani et al.'s and fairseq's WMT'14 settings)."""
-
-    metric: ClassVar[str] = "bleu"
-    higher_is_better: ClassVar[bool] = True
-
-    average_last: int = field(default=5, metadata=AVERAGE_LAST)
-    subset: str = field(default="test", metadata=SUBSET)
-    beam: int = field(default=4, metadata={"help": "beam size"})
-    lenpen: float = field(default=0.6, metadata={"help": "length penalty"})
-    max_tokens: int = field(default=8000, metadata=MAX_TOKENS)
-    remove_bpe: str = field(default="subword_nmt", metadata={"help": "BPE marker to remove before scoring"})
-    compound_split: bool = field(
-        default=False, metadata={"help": "split hyphenated compounds before scoring (fairseq's WMT'14 En-De BLEU)"}
-    )
-    cpu: bool = field(default=False, metadata=CPU)
 
 
 def generate(data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, log: Path) -> tuple[list[str], list[str]]:
@@ -111,10 +90,11 @@ def tokenized_bleu(hyps: list[str], refs: list[str], compound_split: bool = Fals
     return sacrebleu.corpus_bleu(hyps, [refs], tokenize="none", force=True).score
 
 
-def evaluate(data: str, save_dir: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike) -> dict[str, float]:
-    """Average the last checkpoints of ``save_dir``, translate, and return ``{"bleu": ...}``."""
-    with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
-        hyps, refs = generate(data, averaged, cfg, Path(work_dir) / f"generate-{cfg.subset}.txt")
+def evaluate(
+    data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, work_dir: str | os.PathLike
+) -> dict[str, float]:
+    """Translate with ``checkpoint`` (the average of a run's last checkpoints) and return ``{"bleu": ...}``."""
+    hyps, refs = generate(data, checkpoint, cfg, Path(work_dir) / f"generate-{cfg.subset}.txt")
     return {cfg.metric: tokenized_bleu(hyps, refs, cfg.compound_split)}
 
 

@@ -15,9 +15,7 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import ClassVar
 
 from fairseq import options
 from fairseq.data import data_utils
@@ -25,31 +23,14 @@ from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq_cli import eval_lm
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .checkpoints import averaged_checkpoint
 from .processes import PLUGIN_DIR, run_logged
-from .scoring import AVERAGE_LAST, CPU, MAX_TOKENS, SUBSET, cli
+from .scoring import LMEvalConfig
+from .scoring_cli import cli
 
 _COUNT = re.compile(r"Evaluated ([\d,]+) tokens")
 _RESULT = re.compile(r"^eval-lm loss in bits: (\S+)$", re.M)
 # fairseq-eval-lm prints its loss to 4 decimals; this runs it and prints the loss in full.
 _EVAL_LM = "import sys, fairseq_lth.driver.evaluate_lm as m; m.eval_lm_full_precision(sys.argv[1:])"
-
-
-@dataclass
-class LMEvalConfig:
-    """How a trained language model is scored: its last checkpoint (or an average) on the test set."""
-
-    higher_is_better: ClassVar[bool] = False
-
-    average_last: int = field(default=1, metadata=AVERAGE_LAST)
-    subset: str = field(default="test", metadata=SUBSET)
-    max_tokens: int = field(default=4000, metadata=MAX_TOKENS)
-    cpu: bool = field(default=False, metadata=CPU)
-
-    @property
-    def metric(self) -> str:
-        """``test_log_ppl`` (``<subset>_log_ppl`` for another subset)."""
-        return f"{self.subset}_log_ppl"
 
 
 def log_perplexity(data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, log: Path) -> float:
@@ -102,11 +83,10 @@ def eval_lm_full_precision(argv: list[str]) -> None:
 
 
 def evaluate(
-    data: str, save_dir: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike
+    data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, work_dir: str | os.PathLike
 ) -> dict[str, float]:
-    """Average the last checkpoints of ``save_dir`` (default: take the last) and return ``{"test_log_ppl": ...}``."""
-    with averaged_checkpoint(save_dir, cfg.average_last, work_dir) as averaged:
-        nats = log_perplexity(data, averaged, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")
+    """The log perplexity of ``checkpoint`` (a run's last checkpoint, or an average): ``{"test_log_ppl": ...}``."""
+    nats = log_perplexity(data, checkpoint, cfg, Path(work_dir) / f"eval-lm-{cfg.subset}.txt")
     return {cfg.metric: nats}
 
 

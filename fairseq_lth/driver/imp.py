@@ -34,9 +34,7 @@ from shared_mask.options import (
     workers_from_args,
 )
 
-from .scoring import add_scoring_options, scoring_config
-from .task_kinds import SCORING_CONFIGS, TASKS
-from .trainer import FairseqTrainer
+from .scoring import SCORING, SCORING_CONFIGS, add_scoring_options, scoring_config
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--task",
         default="lottery_translation",
-        choices=TASKS,
+        choices=SCORING,
         help="lottery_translation (scored by BLEU) or lottery_language_modeling (test log perplexity)",
     )
     add_lottery_options(parser, rewind=None)
@@ -78,12 +76,15 @@ def run(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     args = parser.parse_args(ours)
     if not train_args:
         parser.error("give the fairseq-train arguments after --, e.g. -- --arch transformer_wmt_en_de ...")
-    kind = TASKS[args.task]
     try:
-        evaluation = scoring_config(args, kind.eval_config, SCORING_CONFIGS)
+        evaluation = scoring_config(args, SCORING[args.task], SCORING_CONFIGS)
     except ValueError as e:
         parser.error(f"{e} (--task {args.task})")
-    config = lottery_config_from_args(args, rewind=str(kind.task.default_rewind))
+    # fairseq (seconds to import) only once the command line is complete: --help and its errors are quick.
+    from .task_kinds import TASKS
+    from .trainer import FairseqTrainer
+
+    config = lottery_config_from_args(args, rewind=str(TASKS[args.task].task.default_rewind))
     trainer = FairseqTrainer(
         args.data,
         train_args,

@@ -9,6 +9,7 @@ from ..plugin.tasks.lottery_language_modeling import LotteryLanguageModelingTask
 from ..plugin.tasks.lottery_translation import LotteryTranslationTask
 from . import evaluate as ev
 from . import evaluate_lm
+from .scoring import SCORING
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,8 @@ class TaskKind:
     """What the driver needs to know of a plugin task besides its name."""
 
     task: type  # the plugin's task class; its default_rewind is the lottery's default --rewind
-    eval_config: type  # the scoring config (ev.EvalConfig, evaluate_lm.LMEvalConfig)
-    evaluate: Callable  # (data, save_dir, eval config, work_dir) -> metrics
+    eval_config: type  # the scoring config (scoring.EvalConfig, scoring.LMEvalConfig)
+    evaluate: Callable  # (data, scored checkpoint, eval config, work_dir) -> metrics
     dictionaries: str  # glob of the dictionaries in a binarized data directory
     preprocess: str  # how such a directory is made
 
@@ -25,17 +26,16 @@ class TaskKind:
 TASKS = {
     "lottery_translation": TaskKind(
         LotteryTranslationTask,
-        ev.EvalConfig,
+        SCORING["lottery_translation"],
         ev.evaluate,
         "dict.*.txt",
         "fairseq-preprocess --source-lang SRC --target-lang TGT",
     ),
     "lottery_language_modeling": TaskKind(
         LotteryLanguageModelingTask,
-        evaluate_lm.LMEvalConfig,
+        SCORING["lottery_language_modeling"],
         evaluate_lm.evaluate,
         "dict.txt",
         "fairseq-preprocess --only-source",
     ),
 }
-SCORING_CONFIGS = [ev.EvalConfig, evaluate_lm.LMEvalConfig]

@@ -23,7 +23,7 @@ from shared_mask.finite import check_finite
 
 from ..plugin.checkpoint_compat import load_checked, save_checked
 from . import pruning_hooks
-from .checkpoints import checkpoint_updates, model_checkpoint, usable_last_checkpoint
+from .checkpoints import checkpoint_updates, model_checkpoint, scored_checkpoint, usable_last_checkpoint
 from .finetune import final_learning_rate, finetune_args, max_update
 from .processes import PLUGIN_DIR, Member, run_group
 from .ranks import check_ranks, cpu_world_size, rank_commands
@@ -247,8 +247,8 @@ class FairseqTrainer(sm.Trainer):
         1. fairseq-train, unless final.pt exists (training finished: fairseq-train resumed at
            --max-update would make one more update); it resumes from checkpoint_last.pt, and
            final.pt is written as soon as it ends;
-        2. scoring from the kept checkpoints, unless scores.json holds the scores (a stability child has
-           none: the line of its point is its score);
+        2. scoring from the kept checkpoints (their average kept as scored.pt), unless scores.json holds the
+           scores (a stability child has none: the line of its point is its score);
         3. the checkpoints are deleted (unless kept) once the scores are saved.
 
         The unit's lock (:mod:`fairseq_lth.driver.unit_lock`) keeps a leftover fairseq-train out of a rerun.
@@ -279,7 +279,8 @@ class FairseqTrainer(sm.Trainer):
             if unit.role is None and not files.scores.exists():  # a stability child: its line is its score
                 check_finite(self, unit, {})  # diverged weights fail here, not in the scorer
                 progress.scoring()
-                scores = TASKS[self.task].evaluate(self.data, save_dir, self.evaluation, unit.dir)
+                scored = scored_checkpoint(save_dir, self.evaluation.average_last, unit.final_path, files.scored)
+                scores = TASKS[self.task].evaluate(self.data, scored, self.evaluation, unit.dir)
                 write_json(files.scores, scores)
             metrics = {} if unit.role is not None else json.loads(files.scores.read_text())
             if not self.keep_checkpoints:

@@ -31,6 +31,7 @@ import shared_mask as sm
 from . import rewind
 from .early_bird import EarlyBirdDrawer
 from .masking import MaskEnforcer
+from .meters import start_meters
 from .verify import MaskVerifier
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ class LotteryHooks:
         self.enforcer: Optional[MaskEnforcer] = None
         self._fresh_model: Optional[Callable[[], nn.Module]] = None
         self._starts_at_rewind = False
-        self._epoch = 0
+        self._epoch = 0  # 0 until the first epoch begins
         self._capture_due = False
         self._captures: list = []  # (point, path) still to capture
         self._verifier: Optional[MaskVerifier] = None
@@ -219,6 +220,8 @@ class LotteryHooks:
         return True
 
     def begin_epoch(self, epoch: int) -> None:
+        if not self._epoch:
+            start_meters(fresh=self._starts_at_rewind)
         self._epoch = epoch
 
     def before_train_step(self, optimizer, update_num: int) -> None:

@@ -13,39 +13,47 @@ from torch import nn
 from . import registry, ticket_file
 from .unit import FinishedUnit
 
+WEIGHTS = ("final", "scored")  # which of a unit's weights lth-export writes
+
 
 @dataclass(frozen=True)
 class Exported:
-    """What :func:`export` wrote: the file, each tensor's layout, and its size next to the unit's final weights."""
+    """What :func:`export` wrote: the file, each tensor's layout, and its size next to the weights file it read."""
 
     path: Path
     layouts: dict[str, str]
     bytes: int
     dense_bytes: int
     weights: str = ""  # which weights were exported (the exporter's note)
+    which: str = "final"  # one of WEIGHTS
 
     def __str__(self) -> str:
         counts = {layout: list(self.layouts.values()).count(layout) for layout in ("dense", "bitmask", "csr")}
         shown = ", ".join(f"{n} {layout}" for layout, n in counts.items() if n)
         return (
             f"{self.path}: {len(self.layouts)} tensors ({shown}), {self.bytes / 1e6:.3f} MB, "
-            f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's final weights "
+            f"{self.dense_bytes / self.bytes:.1f}x smaller than the unit's {self.which} weights "
             f"({self.dense_bytes / 1e6:.3f} MB)" + (f"\nweights: {self.weights}" if self.weights else "")
         )
 
 
-def export(unit_dir: str | os.PathLike, out: str | os.PathLike) -> Exported:
-    """Write the ticket of the finished unit ``unit_dir`` (RUN/seed_<s>/level_<kk>/<ticket>) to ``out``."""
+def export(unit_dir: str | os.PathLike, out: str | os.PathLike, weights: str = "final") -> Exported:
+    """Write the ticket of the finished unit ``unit_dir`` (RUN/seed_<s>/level_<kk>/<ticket>) to ``out``:
+    ``weights`` final (its weights at the end of training) or scored (those its metric was computed from,
+    a fairseq unit's average of its last checkpoints)."""
+    if weights not in WEIGHTS:
+        raise ValueError(f"weights must be one of {', '.join(WEIGHTS)}, got {weights!r}")
     unit = FinishedUnit.open(unit_dir)
     exporter = registry.for_run(unit.run_config, str(unit.dir))
-    tensors, model = exporter.weights(unit)
+    path = unit.final if weights == "final" else exporter.scored(unit)
+    tensors, model = exporter.weights(unit, path)
     mask = unit.ticket_mask()
     tensors, tied = untie(tensors, prefer=mask.names())
-    note = exporter.weights_note(unit)
+    note = exporter.weights_note(unit, path)
     config = {"domain": exporter.name, "model": model, "tied": tied, "run": unit.run_config, "unit": unit.summary()}
-    config["weights"] = {"file": str(unit.final.resolve()), "note": note}
+    config["weights"] = {"which": weights, "file": str(path.resolve()), "note": note}
     layouts = ticket_file.write(out, tensors, mask, config)
-    return Exported(Path(out), layouts, Path(out).stat().st_size, unit.final.stat().st_size, note)
+    return Exported(Path(out), layouts, Path(out).stat().st_size, path.stat().st_size, note, weights)
 
 
 def read(path: str | os.PathLike) -> ticket_file.SparseTicket:

@@ -1,6 +1,6 @@
 """``lth-export``: a finished unit to a sparse ticket file, or a ticket file back to dense weights.
 
-lth-export RUN/seed_<s>/level_<kk>/<ticket> --out ticket.safetensors
+lth-export RUN/seed_<s>/level_<kk>/<ticket> --out ticket.safetensors [--weights final|scored]
 lth-export ticket.safetensors --out final.pt            # dense form: fairseq checkpoint / safetensors
 """
 
@@ -22,6 +22,13 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("source", help="a finished unit folder (export), or an exported ticket file (unpack)")
     parser.add_argument("--out", required=True, help="the file to write")
+    parser.add_argument(
+        "--weights",
+        choices=api.WEIGHTS,
+        default="final",
+        help="export: the unit's weights at the end of training (final), or those its metric was computed from "
+        "(scored: a fairseq unit's average of its last --average-last checkpoints) (default: final)",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     with one_line_errors(parser):
         source, out = Path(args.source), Path(args.out)
@@ -40,4 +47,4 @@ def main(argv: list[str] | None = None) -> None:
             ]
             if out.resolve().is_relative_to(source.resolve()) or out.resolve() in read:
                 raise ValueError(f"--out {out} is a file of the unit being exported: write the ticket elsewhere")
-            print(api.export(source, out))
+            print(api.export(source, out, args.weights))

@@ -30,12 +30,17 @@ class Exporter(ABC):
         """Whether units of the run with this config.json are this domain's."""
 
     @abstractmethod
-    def weights(self, unit: FinishedUnit) -> tuple[dict[str, torch.Tensor], dict]:
-        """The unit's trained tensors by state-dict name, and the model config :meth:`load` needs."""
+    def weights(self, unit: FinishedUnit, path: Path) -> tuple[dict[str, torch.Tensor], dict]:
+        """The tensors of the unit's weights file ``path`` by state-dict name, and the model config :meth:`load`
+        needs."""
 
-    def weights_note(self, unit: FinishedUnit) -> str:
-        """What the exported weights are, next to what the unit's metric was computed from."""
-        return f"{unit.final.name}: the unit's weights at the end of training, which its metric scored"
+    def scored(self, unit: FinishedUnit) -> Path:
+        """The weights file the unit's metric was computed from (by default its final weights)."""
+        return unit.final
+
+    def weights_note(self, unit: FinishedUnit, path: Path) -> str:
+        """What the exported weights ``path`` are, next to what the unit's metric was computed from."""
+        return f"{path.name}: the unit's weights at the end of training, which its metric scored"
 
     @abstractmethod
     def load(self, ticket: SparseTicket, **options) -> nn.Module:

@@ -14,12 +14,11 @@ from pathlib import Path
 from ..errors import DEBUG, error_line
 from ..files import atomic_folder
 from ..run_folder import find_runs
-from . import figures
 from .compare import check_comparable, compare_labels
+from .figure_options import AXES, BANDS
 from .mask_stats import ALL, mask_stats, write_mask_stats
 from .overlap import mask_overlaps, write_overlaps
 from .runs import load_run
-from .study_figures import early_bird_figure, stability_figure
 from .study_tables import early_bird_records, stability_lines, study_lines, write_study_tables
 from .tables import missing_lines, summarize, tolerance_sentence, transfer_sentence, write_summaries
 
@@ -54,13 +53,13 @@ def parse_args(argv):
     )
     parser.add_argument(
         "--band",
-        choices=sorted(figures.BANDS),
+        choices=sorted(BANDS),
         default="std",
         help="the shaded band around each mean: std over seeds, or sem, the standard error of the mean (default std)",
     )
     parser.add_argument(
         "--x",
-        choices=figures.AXES,
+        choices=AXES,
         default="pruned",
         help="x axis: fraction of weights pruned, or density (fraction kept); both log-spaced (default pruned)",
     )
@@ -88,6 +87,8 @@ def _file_stem(text):
 
 
 def _save(fig, out, stem, pdf):
+    from . import figures  # matplotlib: imported where figures are drawn, so that --help is quick
+
     written = []
     for suffix in [".png", ".pdf"] if pdf else [".png"]:
         path = out / f"{_file_stem(stem)}{suffix}"
@@ -112,6 +113,8 @@ def report(args):
 
 
 def _write(runs, args):
+    from . import figures
+
     summaries = [summarize(run) for run in runs]
     write_summaries(args.out, summaries, args.tolerance)
     written = [args.out / "summary.md", args.out / "summary.csv"]
@@ -146,6 +149,8 @@ def _write(runs, args):
 
 def _studies(run, args, written):
     """The stability and early-bird figures and tables of ``run`` (where it has them); its summary lines."""
+    from .study_figures import early_bird_figure, stability_figure
+
     lines, records = stability_lines(run), early_bird_records(run)
     if lines:
         written += _save(stability_figure(run.name, lines), args.out, f"{run.name}_stability", args.pdf)

@@ -22,6 +22,7 @@ from matplotlib.ticker import NullFormatter, NullLocator
 from ..files import atomic_write
 from ..tickets import DENSE_TICKET, TICKETS, WINNING
 from .ablation import strategy_colors
+from .figure_options import BANDS
 from .mask_stats import ALL
 from .overlap import EARLY_BIRD, SEEDS
 
@@ -34,8 +35,6 @@ METRIC_LABELS = {
 # A ticket kind the reading process does not know (registered only in the run's own program).
 UNKNOWN_TICKET_COLOR, UNKNOWN_TICKET_LINESTYLE = "tab:purple", ":"
 RUN_LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1, 1, 1)), (0, (1, 3)))  # overlays: one per run
-BANDS = {"std": "±1 std over seeds", "sem": "±1 standard error of the mean over seeds"}
-AXES = ("pruned", "density")
 DENSITY_TICKS = (1, 0.5, 0.2, 0.1, 0.05, 0.02, 0.01, 0.005, 0.002, 0.001)
 MAX_TICKS = 8
 

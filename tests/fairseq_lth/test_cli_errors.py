@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from fairseq_lth.driver import imp
+from fairseq_lth.driver import imp, task_kinds
 from fairseq_lth.driver.processes import run_logged
 
 from .conftest import BIN, MODEL_ARGS
@@ -154,16 +154,16 @@ def test_the_corrected_command_runs_in_the_folder_the_bad_ones_left_alone(data, 
 def test_a_unit_that_fails_at_scoring_is_one_line_and_resumes_at_scoring(data, tmp_path, capfd, monkeypatch):
     out = tmp_path / "run"
     unit = out / "seed_0" / "level_00" / "dense"
-    kind = imp.TASKS["lottery_translation"]
+    kind = task_kinds.TASKS["lottery_translation"]
 
-    def failing(data, save_dir, evaluation, work_dir):
+    def failing(data, checkpoint, evaluation, work_dir):
         run_logged(
             "fairseq-generate",
             [sys.executable, "-c", "import sys; sys.exit('MemoryError: out of memory')"],
             work_dir / "generate-test.txt",
         )
 
-    monkeypatch.setitem(imp.TASKS, "lottery_translation", type(kind)(**{**vars(kind), "evaluate": failing}))
+    monkeypatch.setitem(task_kinds.TASKS, "lottery_translation", type(kind)(**{**vars(kind), "evaluate": failing}))
     message = refused(capfd, argv(data, out))
     assert message == (
         f"unit seed 0 level 0 dense failed: ProcessFailed: fairseq-generate exited with status 1: "

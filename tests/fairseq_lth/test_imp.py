@@ -2,15 +2,19 @@
 
 import csv
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
 import shared_mask as sm
+import shared_mask.export as sx
 from fairseq_lth.driver import imp
-from fairseq_lth.driver.checkpoints import last_checkpoints
+from fairseq_lth.driver.checkpoints import last_checkpoints, model_checkpoint, scored_checkpoint
 from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
+from shared_mask.export import cli
 
 from .conftest import MODEL_ARGS
 
@@ -134,3 +138,33 @@ def test_averaging_takes_the_latest_update_and_epoch_checkpoints(dense, tmp_path
         "checkpoint_1_6.pt",
         "checkpoint1.pt",
     ]
+
+
+def test_the_scored_weights_are_the_average_of_the_last_checkpoints(dense, tmp_path):
+    final = model_checkpoint(dense / "checkpoint_last.pt", tmp_path / "final.pt")
+    scored = load_checkpoint(scored_checkpoint(dense, 2, final, tmp_path / "scored.pt"))["model"]
+    last, before = (load_checkpoint(dense / name)["model"] for name in ("checkpoint_2_8.pt", "checkpoint_1_6.pt"))
+    for name, tensor in scored.items():
+        torch.testing.assert_close(tensor, torch.stack([last[name], before[name]]).mean(0), msg=name)
+    alone = scored_checkpoint(dense, 1, final, tmp_path / "scored_1.pt")  # the last checkpoint alone: final.pt
+    assert os.path.samefile(alone, final)
+
+
+def test_lth_export_writes_the_final_or_the_scored_weights_and_says_which(lottery, tmp_path, capsys):
+    unit = lottery / "seed_0" / "level_02" / "winning"
+    kept = {
+        "final": load_checkpoint(unit / "final.pt")["model"],
+        "scored": load_checkpoint(unit / "scored.pt")["model"],
+    }
+    assert any(not torch.equal(kept["final"][n], kept["scored"][n]) for n in kept["final"])  # --average-last 2
+    mask = sm.Mask.load(unit.parent / "mask.safetensors")
+    assert all(not kept["scored"][name][~keep].any() for name, keep in mask.items())  # the ticket's zeros
+    for which, weights in kept.items():
+        out = tmp_path / f"{which}.safetensors"
+        cli.main([str(unit), "--out", str(out), *(["--weights", which] if which == "scored" else [])])
+        assert f"smaller than the unit's {which} weights" in capsys.readouterr().out
+        recorded = sx.read(out).config["weights"]
+        assert recorded["which"] == which and recorded["file"] == str((unit / f"{which}.pt").resolve())
+        unpacked = load_checkpoint(sx.unpack(out, tmp_path / f"{which}.pt"))["model"]
+        assert all(torch.equal(unpacked[name], tensor) for name, tensor in weights.items()), which
+    assert "average of the unit's last 2 checkpoints, which its metric scored" in recorded["note"]

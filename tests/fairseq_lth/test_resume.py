@@ -92,7 +92,7 @@ def _identity(path: Path) -> tuple | None:
 
 def assert_same_run(out: Path, reference: Path) -> None:
     seed, expected = out / "seed_0", reference / "seed_0"
-    for path in ["rewind.pt"] + [f"{unit}/final.pt" for unit in UNITS]:
+    for path in ["rewind.pt"] + [f"{unit}/{weights}.pt" for unit in UNITS for weights in ("final", "scored")]:
         weights, reference_weights = load_checkpoint(seed / path)["model"], load_checkpoint(expected / path)["model"]
         assert weights.keys() == reference_weights.keys()
         assert all(torch.equal(weights[k], reference_weights[k]) for k in weights), f"{path} differs"
@@ -127,7 +127,7 @@ def test_killed_after_training_or_while_scoring_never_trains_again(data, uninter
         data,
         out,
         "seed_0/level_00/dense/final.pt",  # between training and scoring
-        "seed_0/level_00/dense/averaged.pt",  # while scoring
+        "seed_0/level_00/dense/scored.pt",  # while scoring (the averaged checkpoints are written first)
         "seed_0/level_01/winning/final.pt",
     )
     winning = out / "seed_0/level_01/winning"

@@ -174,12 +174,13 @@ def test_weights_that_do_not_fit_the_network_are_refused(classic, tmp_path):
     unit, _ = classic
     tensors = load_file(str(unit / "final.safetensors"))
     del tensors["value.bias"]
+    finished = sx.FinishedUnit.open(unit)
     with pytest.raises(ValueError, match="does not fit the actor_critic network"):
         EXPORTER.load(
             sx.SparseTicket(
                 tensors,
                 None,
-                {"model": EXPORTER.weights(sx.FinishedUnit.open(unit))[1], "run": {"trainer": A2C_CONFIG}},
+                {"model": EXPORTER.weights(finished, finished.final)[1], "run": {"trainer": A2C_CONFIG}},
                 {},
             )
         )

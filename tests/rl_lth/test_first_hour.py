@@ -93,6 +93,7 @@ def test_an_export_says_which_weights_it_holds_and_files_are_not_private(tiny_ru
     note = "final.safetensors: the unit's weights at the end of training, which its metric scored"
     assert exported.weights == note and str(exported).endswith(f"\nweights: {note}")
     assert sx.read(tmp_path / "t.safetensors").config["weights"] == {
+        "which": "final",
         "file": str((unit / "final.safetensors").resolve()),
         "note": note,
     }
