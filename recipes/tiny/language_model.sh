@@ -16,6 +16,9 @@
 # OUT/report.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
+# One thread per fairseq program unless told otherwise: a model this small gains nothing from more, and
+# threads that share cores with other programs spin (measured: several times the CPU per update).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_language_model}
 raw=${1:-$out/raw}

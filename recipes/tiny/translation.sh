@@ -11,6 +11,9 @@
 #   --stability-points 0 30it 60it --stability-levels 0 2"
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
+# One thread per fairseq program unless told otherwise: a model this small gains nothing from more, and
+# threads that share cores with other programs spin (measured: several times the CPU per update).
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_translation}
 mkdir -p "$out"
