@@ -14,6 +14,7 @@
 #
 # Then: lth-report runs/stability/*/ --out runs/stability_report
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 
 OUT=${OUT:-runs/stability}
 LEVELS=${LEVELS:-15}

@@ -8,6 +8,7 @@
 # usage: recipes/tiny/rl_stability.sh   environment: OUT (runs/tiny_rl_stability), WORKERS (2), SEEDS (0),
 #   THRESHOLD (0.002)
 set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 out=${OUT:-runs/tiny_rl_stability}
 rl-lth run --env CartPole-v0 --out "$out" --seeds ${SEEDS:-0} --levels 4 --rate 0.5 --epochs 4 \
     --batches-per-epoch 100 --last-episodes 50 --rewind 1ep --tickets winning early_bird --early-bird-every 20it \
