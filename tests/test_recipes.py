@@ -13,6 +13,15 @@ VENV = Path(sys.executable).parent.parent  # the environment running the tests h
 # The smallest settings that still run every step: data, lottery, scoring, report.
 RECIPES = {
     "cartpole": {"LEVELS": "1", "SEEDS": "0"},
+    "rl_stability": {
+        "LEVELS": "1",
+        "EPOCHS": "3",
+        "BATCHES": "40",
+        "POINTS": "20it",
+        "STUDY_LEVELS": "1",
+        "WORKERS": "0",
+        "THRESHOLD": "0.5",
+    },
     "language_model": {"LEVELS": "0", "SEEDS": "0", "EPOCHS": "2", "EMBED": "16", "LINES": "1000"},
     "translation": {"LEVELS": "0", "SEEDS": "0", "MAX_UPDATE": "60"},
 }
@@ -49,6 +58,8 @@ def test_a_tiny_recipe_runs_without_the_venv_on_path(recipe, tmp_path):
     assert (out / "report" / "run_masks.png").is_file() or (out / "report" / "summary.md").is_file()
     assert list((out / "report").glob("run_*.png"))  # the metric's figure
     assert (out / "run" / "run.json").is_file() and (out / "run" / "summary.md").is_file()
+    if recipe == "rl_stability":  # the studies' own figures
+        assert (out / "report" / "run_stability.png").is_file() and (out / "report" / "run_early_bird.png").is_file()
 
 
 def test_without_an_install_a_recipe_says_what_to_do(tmp_path):
