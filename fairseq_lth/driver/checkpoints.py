@@ -73,11 +73,12 @@ def usable_last_checkpoint(save_dir: str | os.PathLike) -> Path | None:
 
 
 def _problem(path: Path) -> str | None:
-    """Why ``path`` does not load (truncated, empty, or refused by the safe loader), or None."""
+    """Why ``path`` does not load (truncated, empty, or refused by the safe loader), or None. A file cut
+    short inside its zip container fails to map (OSError: Invalid argument)."""
     try:
         load_checkpoint(path, mmap=True)
         return None
-    except (RuntimeError, EOFError, pickle.UnpicklingError) as error:
+    except (RuntimeError, EOFError, OSError, pickle.UnpicklingError) as error:
         return (str(error).strip().splitlines() or [type(error).__name__])[0]
 
 

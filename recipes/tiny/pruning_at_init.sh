@@ -2,7 +2,8 @@
 # IMP against pruning at initialization at CPU size, for the tiny Transformer and the tiny LSTM language
 # model (translation.sh, language_model.sh): per model, OUT/<model>_imp and OUT/<model>_<strategy>, the
 # latter one-shot masks of W_0 at each level's density trained from W_0.
-# usage: recipes/tiny/pruning_at_init.sh   (environment: OUT (runs/tiny_pruning_at_init), STRATEGIES, MODELS)
+# usage: recipes/tiny/pruning_at_init.sh   (environment: OUT (runs/tiny_pruning_at_init), STRATEGIES, MODELS,
+#   and the model recipes' own settings)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_pruning_at_init}

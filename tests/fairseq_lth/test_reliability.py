@@ -158,3 +158,14 @@ def test_a_checkpoint_that_does_not_load_is_deleted_with_a_log_line(tmp_path, ca
     with caplog.at_level(logging.WARNING):
         assert usable_last_checkpoint(tmp_path) is None
     assert "checkpoint_last.pt does not load" in caplog.text and "deleted" in caplog.text
+
+
+def test_a_checkpoint_cut_short_by_a_kill_is_replaced_by_the_last_intact_one(base, tmp_path, caplog):
+    """fairseq copies its checkpoint to checkpoint_last.pt in place: a kill can leave the first 64 KiB."""
+    full = (base / "seed_0" / "rewind.pt").read_bytes()  # a full fairseq checkpoint, at update 4
+    (tmp_path / "checkpoint_1_4.pt").write_bytes(full)
+    (tmp_path / "checkpoint_last.pt").write_bytes(full[:65536])
+    with caplog.at_level(logging.WARNING):
+        last = usable_last_checkpoint(tmp_path)
+    assert last.read_bytes() == full
+    assert "checkpoint_last.pt does not load" in caplog.text and "replaced by checkpoint_1_4.pt" in caplog.text
