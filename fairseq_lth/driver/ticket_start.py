@@ -9,7 +9,7 @@ import torch
 
 import shared_mask as sm
 
-from ..plugin.checkpoint_compat import load_checked, load_checkpoint, save_checked
+from ..plugin.checkpoint_compat import load_checked, save_checked
 
 
 def start_checkpoint(unit: sm.Unit) -> Path:
@@ -37,7 +37,7 @@ def supermask_checkpoint(unit: sm.Unit, out: Path) -> Path:
 def changed_checkpoint(start: Path, out: Path, change: Callable[[dict], object]) -> Path:
     """``start`` with ``change`` applied in place to its model weights (by name), written once to ``out``."""
     if not out.exists():
-        state = load_checkpoint(start)
+        state = load_checked(start)  # its checksum checked: the copy gets a checksum of its own
         with torch.no_grad():
             change(state["model"])
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def lr_rewind_checkpoint(rewind: Path, trained: Path, out: Path) -> Path:
     belonged to other weights). The learning-rate scheduler, the update count, the data iterator's
     position and the loss scale stay the rewind point's, so the run replays the schedule from there."""
     if not out.exists():
-        state = load_checkpoint(rewind)
+        state = load_checked(rewind)
         state["model"] = load_checked(trained)["model"]
         if state.get("last_optimizer_state"):
             state["last_optimizer_state"]["state"] = {}  # optimizers create per-parameter state lazily

@@ -13,6 +13,7 @@ import shared_mask as sm
 from fairseq_lth.driver import imp
 from fairseq_lth.driver.checkpoints import usable_last_checkpoint
 from fairseq_lth.driver.processes import Member, ProcessFailed, run_group
+from fairseq_lth.driver.ticket_start import changed_checkpoint, lr_rewind_checkpoint
 from fairseq_lth.plugin.checkpoint_compat import CHECKSUM_KEY, load_checkpoint
 from shared_mask import tensor_file
 from shared_mask.driver_lock import driver_lock
@@ -107,6 +108,15 @@ def test_the_rewind_checkpoint_carries_a_checksum_and_a_flipped_byte_stops_the_n
     err = refused(capfd, imp.main, argv(data, run, "--levels", "2"))
     assert "unit seed 0 level 2 winning failed" in err and "rewind.pt is corrupt" in err
     assert not (run / "seed_0" / "level_02" / "winning" / "checkpoints").exists()  # no fairseq-train started
+    # Kinds that start from a changed copy of it (reshuffle, lr_rewind, ...) refuse it too, before copying.
+    trained = run / "seed_0" / "level_01" / "winning" / "final.pt"
+    for make_start in (
+        lambda out: changed_checkpoint(rewind, out, lambda weights: None),
+        lambda out: lr_rewind_checkpoint(rewind, trained, out),
+    ):
+        with pytest.raises(ValueError, match="rewind.pt is corrupt"):
+            make_start(run / "start.pt")
+        assert not (run / "start.pt").exists()
 
 
 def test_a_second_driver_is_refused_naming_the_first(data, copy, capfd):
