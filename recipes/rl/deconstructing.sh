@@ -26,11 +26,11 @@ CRITERIA=${CRITERIA:-small_final large_init large_init_large_final magnitude_inc
 KINDS=${KINDS:-winning random_reinit random_mask random_mask_global random_mask_even reshuffle sign_constant sign_random supermask finetune lr_rewind}
 RL_LTH=${RL_LTH:-rl-lth}
 EXTRA_ARGS=${EXTRA_ARGS:-}
+source "$(dirname "$0")/run_commands.sh"
 if [ -n "${DEMO:-}" ]; then  # rl-lth demo's budget (rl_lth/demo.py), fewer levels and seeds
     GAMES=CartPole-v0 LEVELS=3 SEEDS="0 1" FINETUNE=5ep
-    EXTRA_ARGS="--rate 0.5 --epochs 5 --batches-per-epoch 200 --lr 3e-4 $EXTRA_ARGS"
+    EXTRA_ARGS="$DEMO_ARGS $EXTRA_ARGS"
 fi
-source "$(dirname "$0")/run_commands.sh"
 for game in $GAMES; do
     name=$(echo "$game" | tr '[:upper:]' '[:lower:]')
     common="--env $game --levels $LEVELS --seeds $SEEDS --rewind 1epoch --no-progress $EXTRA_ARGS"

@@ -21,11 +21,11 @@ SEEDS=${SEEDS:-0 1 2}
 JOBS=${JOBS:-1}
 RL_LTH=${RL_LTH:-rl-lth}
 EXTRA_ARGS=${EXTRA_ARGS:-}
+source "$(dirname "$0")/run_commands.sh"
 if [ -n "${DEMO:-}" ]; then  # rl-lth demo's settings (rl_lth/demo.py)
     GAMES=CartPole-v0 LEVELS=4
-    EXTRA_ARGS="--rate 0.5 --epochs 5 --batches-per-epoch 200 --lr 3e-4 --workers 2 $EXTRA_ARGS"
+    EXTRA_ARGS="$DEMO_ARGS --workers 2 $EXTRA_ARGS"
 fi
-source "$(dirname "$0")/run_commands.sh"
 for game in $GAMES; do
     name=$(echo "$game" | tr '[:upper:]' '[:lower:]')
     common="--env $game --levels $LEVELS --seeds $SEEDS --rewind 1epoch --no-progress $EXTRA_ARGS"

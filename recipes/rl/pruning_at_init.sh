@@ -25,12 +25,12 @@ STRATEGIES=${STRATEGIES:-snip grasp synflow magnitude_init random}
 PRUNING_BATCHES=${PRUNING_BATCHES:-}
 RL_LTH=${RL_LTH:-rl-lth}
 EXTRA_ARGS=${EXTRA_ARGS:-}
+source "$(dirname "$0")/run_commands.sh"
 if [ -n "${DEMO:-}" ]; then  # rl-lth demo's budget (rl_lth/demo.py), fewer levels and seeds
     GAMES=CartPole-v0 LEVELS=3 SEEDS="0 1"
-    EXTRA_ARGS="--rate 0.5 --epochs 5 --batches-per-epoch 200 --lr 3e-4 $EXTRA_ARGS"
+    EXTRA_ARGS="$DEMO_ARGS $EXTRA_ARGS"
 fi
 batches=${PRUNING_BATCHES:+--pruning-batches $PRUNING_BATCHES}
-source "$(dirname "$0")/run_commands.sh"
 for game in $GAMES; do
     name=$(echo "$game" | tr '[:upper:]' '[:lower:]')
     common="--env $game --levels $LEVELS --seeds $SEEDS --tickets winning --no-progress $EXTRA_ARGS"
