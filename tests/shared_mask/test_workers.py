@@ -135,8 +135,8 @@ sm.run_lottery(MLPTrainer(), config(), sys.argv[1], progress=False, workers=Work
 """
 
 
-def listening_addresses(root: int) -> set[str]:
-    """The local addresses of the listening TCP sockets of process ``root`` and its descendants (from /proc)."""
+def process_tree(root: int) -> set[int]:
+    """Process ``root`` and its descendants (from /proc)."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -148,6 +148,11 @@ def listening_addresses(root: int) -> set[str]:
     while grew:
         grown = tree | {pid for pid, parent in parents.items() if parent in tree}
         grew, tree = grown != tree, grown
+    return tree
+
+
+def listening_addresses(tree: set[int]) -> set[str]:
+    """The local addresses of the listening TCP sockets of the processes ``tree`` (from /proc)."""
     inodes = set()
     for pid in tree:
         for fd in Path(f"/proc/{pid}/fd").glob("*"):
@@ -184,9 +189,13 @@ def test_the_started_cluster_listens_on_loopback_and_a_killed_driver_resumes_to_
     while len(list(run.glob("seed_*/level_*/*/metrics.json"))) < 4 and driver.poll() is None:
         assert time.time() < deadline, "the driver finished no unit in 2 minutes"
         time.sleep(0.05)
-    addresses = listening_addresses(driver.pid)
+    tree = process_tree(driver.pid)
+    addresses = listening_addresses(tree)
     driver.kill()
     driver.wait()
+    deadline = time.time() + 60  # its Ray workers may still finish a unit: count once they are gone
+    while any(Path(f"/proc/{pid}").exists() for pid in tree) and time.time() < deadline:
+        time.sleep(0.1)
     assert addresses and addresses <= {"127.0.0.1", "::1"}, addresses  # its cluster: loopback only
     done = len(list(run.glob("seed_*/level_*/*/metrics.json")))
     assert done < 2 * 7, "the driver finished before it was killed: nothing to resume"
