@@ -11,7 +11,8 @@
 #   default: a synthetic corpus made here, see toy_english.py)
 #   environment: OUT (default runs/tiny_language_model), LEVELS (2), RATE (0.6), SEEDS ("0 1"), EPOCHS (8),
 #   EMBED (64), LINES (3000 training sentences of the synthetic corpus), TICKETS,
-#   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
+#   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them),
+#   DATA (the folder of the data, raw/ and bin/: default OUT; data made earlier there is kept)
 # It ends with the table of test log perplexity per level (mean ± std over the seeds) and the report in
 # OUT/report.
 set -euo pipefail
@@ -21,16 +22,16 @@ source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_language_model}
-raw=${1:-$out/raw}
-if [ -z "${1:-}" ]; then
+data=${DATA:-$out}
+raw=${1:-$data/raw}
+if [ -z "${1:-}" ] && [ ! -d "$data/bin" ]; then
     mkdir -p "$raw"
     python "$here/toy_english.py" "$raw" "${LINES:-3000}"
 fi
-
-WORKERS=${WORKERS:-2} "$here/../wikitext2/preprocess.sh" "$raw" "$out"
+WORKERS=${WORKERS:-2} "$here/../wikitext2/preprocess.sh" "$raw" "$data"
 
 embed=${EMBED:-64}
-fairseq-lth-imp --task lottery_language_modeling --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" \
+fairseq-lth-imp --task lottery_language_modeling --data "$data/bin" --out "$out/run" --levels "${LEVELS:-2}" \
     --rate "${RATE:-0.6}" \
     --seeds ${SEEDS:-0 1} --tickets ${TICKETS:-winning random_reinit} --rewind 1ep --scope all --average-last 1 --cpu \
     ${IMP_ARGS:-} \

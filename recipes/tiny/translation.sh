@@ -5,7 +5,8 @@
 # usage: recipes/tiny/translation.sh [RAW]
 #   RAW: a folder with train.{en,de}, valid.{en,de}, test.{en,de} (default: a synthetic corpus made here)
 #   environment: OUT (default runs/tiny_translation), LEVELS (2), SEEDS ("0 1"), MAX_UPDATE (120), TICKETS,
-#   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them)
+#   IMP_ARGS (more fairseq-lth-imp options; recipes/tiny/pruning_at_init.sh and deconstructing.sh use them),
+#   DATA (the folder of the data, raw/ and its steps to bin/: default OUT; data made earlier there is kept)
 # It ends with the table of BLEU per level (mean ± std over the seeds) and the report in OUT/report.
 #   The studies: IMP_ARGS="--tickets winning random_reinit early_bird --early-bird-every 30it
 #   --stability-points 0 30it 60it --stability-levels 0 2"
@@ -16,10 +17,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 here=$(cd "$(dirname "$0")" && pwd)
 out=${OUT:-runs/tiny_translation}
-mkdir -p "$out"
-raw=${1:-}
-if [ -z "$raw" ]; then
-    raw=$out/raw
+data=${DATA:-$out}
+raw=${1:-$data/raw}
+if [ -z "${1:-}" ] && [ ! -d "$data/bin" ]; then
     mkdir -p "$raw"
     # A toy English -> German: word-for-word with German verb-final order in subordinate clauses.
     python - "$raw" <<'PY'
@@ -47,9 +47,9 @@ for split, n in (("train", 3000), ("valid", 100), ("test", 100)):
 PY
 fi
 
-WORKERS=${WORKERS:-2} "$here/../wmt14_en_de/preprocess.sh" "$raw" "$out" 300
+WORKERS=${WORKERS:-2} "$here/../wmt14_en_de/preprocess.sh" "$raw" "$data" 300
 
-fairseq-lth-imp --data "$out/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds ${SEEDS:-0 1} \
+fairseq-lth-imp --data "$data/bin" --out "$out/run" --levels "${LEVELS:-2}" --seeds ${SEEDS:-0 1} \
     --tickets ${TICKETS:-winning random_reinit} --rewind 30it --scope all --average-last 3 --beam 4 --lenpen 0.6 --cpu \
     ${IMP_ARGS:-} \
     -- --arch transformer --share-all-embeddings --encoder-layers 1 --decoder-layers 1 \

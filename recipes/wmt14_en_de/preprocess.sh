@@ -3,10 +3,15 @@
 # raw parallel text, as in fairseq's prepare-wmt14en2de.sh.
 # usage: preprocess.sh RAW OUT BPE_MERGES
 #   RAW holds train.{en,de}, valid.{en,de}, test.{en,de}: plain text, one sentence per line.
-#   OUT/bin is the fairseq data directory (joined dictionary); OUT/tok and OUT/bpe keep the steps.
+#   OUT/bin is the fairseq data directory (joined dictionary), written as a whole (OUT/bin.part until
+#   done); a rerun keeps an OUT/bin made earlier. OUT/tok and OUT/bpe keep the steps.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../toolkit_path.sh"
 raw=$1 out=$2 merges=$3
+if [ -d "$out/bin" ]; then
+    echo "binarized data in $out/bin (made earlier; delete it to make it again)"
+    exit 0
+fi
 workers=${WORKERS:-$(nproc)}
 mkdir -p "$out/tok" "$out/bpe"
 
@@ -41,7 +46,9 @@ with open(src + ".en") as en, open(src + ".de") as de, open(out + ".en", "w") as
             ode.write(d)
 PY
 
+rm -rf "$out/bin.part"  # a killed run's
 fairseq-preprocess --source-lang en --target-lang de --joined-dictionary --workers "$workers" \
     --trainpref "$out/bpe/train.clean" --validpref "$out/bpe/valid" --testpref "$out/bpe/test" \
-    --destdir "$out/bin"
+    --destdir "$out/bin.part"
+mv "$out/bin.part" "$out/bin"
 echo "binarized data in $out/bin"

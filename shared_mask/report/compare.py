@@ -2,7 +2,7 @@
 
 import json
 
-from ..config import EXTENSIBLE, FREE
+from ..config import EXTENSIBLE, FREE, SET_ONCE
 from .runs import RunError
 
 
@@ -34,9 +34,10 @@ def differing_fields(configs):
     return [key for key in keys if len({json.dumps(flat.get(key), sort_keys=True) for flat in flats}) > 1]
 
 
-# Fields that say how much of a lottery was run, not how it was run: left out of labels when a
+# Fields that say how much of a lottery was run, not how its masks were found (its extent, and the
+# settings of tickets added on: a transfer source, a fine-tuning budget): left out of labels when a
 # setting differs too (two chains whose ticket lists differ are told apart by their chains).
-EXTENT = {f"lottery.{key}" for key in (*EXTENSIBLE, *FREE)}
+EXTENT = {f"lottery.{key}" for key in (*EXTENSIBLE, *FREE, *SET_ONCE)}
 MAX_LABEL = 40
 
 

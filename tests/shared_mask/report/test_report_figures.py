@@ -105,6 +105,12 @@ def test_compare_labels_name_the_setting_not_the_extent(write_run):
     assert compare_labels(chains) == ["chain=winning", "chain=lr_rewind"]
     more_seeds = [load_run(write_run("s2", seeds=(0, 1))), load_run(write_run("s3"))]
     assert compare_labels(more_seeds) == ["seeds=0+1", "seeds=0+1+2"]
+    # A fine-tuning budget that only one run set (for its finetune tickets) does not find masks.
+    criteria = [
+        load_run(write_run("kinds", lottery={"pruning": "large_final", "finetune_budget": "2ep"})),
+        load_run(write_run("movement", lottery={"pruning": "movement"})),
+    ]
+    assert compare_labels(criteria) == ["pruning=large_final", "pruning=movement"]
 
 
 def test_figures_state_seeds_band_direction_and_aggregation(write_run):
