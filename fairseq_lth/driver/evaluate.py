@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import sacrebleu
@@ -20,7 +19,7 @@ from fairseq.data import data_utils
 from fairseq.data.indexed_dataset import MMapIndexedDataset
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .processes import PLUGIN_DIR, run_logged
+from .processes import PLUGIN_DIR, fairseq_program, run_logged
 from .scoring import EvalConfig
 from .scoring_cli import cli
 
@@ -36,9 +35,7 @@ def generate(data: str, checkpoint: str | os.PathLike, cfg: EvalConfig, log: Pat
     expected = len(MMapIndexedDataset(os.path.join(data, f"{cfg.subset}.{src}-{tgt}.{tgt}")))
     # --required-batch-size-multiple 1: with fairseq's default of 8 the last partial batch can be dropped.
     cmd = [
-        sys.executable,
-        "-m",
-        "fairseq_cli.generate",
+        *fairseq_program("fairseq_cli.generate"),
         data,
         "--user-dir",
         PLUGIN_DIR,

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 import os
 import re
-import sys
 from pathlib import Path
 
 from fairseq import options
@@ -23,14 +22,12 @@ from fairseq.dataclass.utils import convert_namespace_to_omegaconf
 from fairseq_cli import eval_lm
 
 from ..plugin.checkpoint_compat import load_checkpoint
-from .processes import PLUGIN_DIR, run_logged
+from .processes import PLUGIN_DIR, fairseq_program, run_logged
 from .scoring import LMEvalConfig
 from .scoring_cli import cli
 
 _COUNT = re.compile(r"Evaluated ([\d,]+) tokens")
 _RESULT = re.compile(r"^eval-lm loss in bits: (\S+)$", re.M)
-# fairseq-eval-lm prints its loss to 4 decimals; this runs it and prints the loss in full.
-_EVAL_LM = "import sys, fairseq_lth.driver.evaluate_lm as m; m.eval_lm_full_precision(sys.argv[1:])"
 
 
 def log_perplexity(data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, log: Path) -> float:
@@ -40,10 +37,9 @@ def log_perplexity(data: str, checkpoint: str | os.PathLike, cfg: LMEvalConfig, 
     if dataset is None:
         raise FileNotFoundError(f"no binarized {cfg.subset!r} subset in {data}")
     expected = int(dataset.sizes.sum())
+    # fairseq-eval-lm prints its loss to 4 decimals; eval_lm_full_precision runs it and prints the loss in full.
     cmd = [
-        sys.executable,
-        "-c",
-        _EVAL_LM,
+        *fairseq_program("fairseq_lth.driver.evaluate_lm:eval_lm_full_precision"),
         data,
         "--user-dir",
         PLUGIN_DIR,

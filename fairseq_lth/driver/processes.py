@@ -15,6 +15,7 @@ import ctypes.util
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +31,12 @@ _DIVERGED = "gradients are nan/inf"  # fairseq's words for non-finite gradients
 class ProcessFailed(RuntimeError):
     """A fairseq program exited with an error; the first line names it, its status, its last output line
     and its log, the following lines hold the end of its output."""
+
+
+def fairseq_program(target: str) -> list[str]:
+    """The command line that runs the fairseq program ``target`` (``fairseq_cli.train``, or
+    ``MODULE:FUNCTION``) in a child, through :mod:`fairseq_lth.driver.fairseq_program`."""
+    return [sys.executable, "-m", "fairseq_lth.driver.fairseq_program", target]
 
 
 def _prctl():

@@ -7,13 +7,12 @@ from __future__ import annotations
 import math
 import re
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 from torch import nn
 
-from .processes import PLUGIN_DIR
+from .processes import PLUGIN_DIR, fairseq_program
 
 _LOSS = re.compile(r"valid on '[^']*' subset \|.*?\bloss ([0-9.eE+-]+)")
 SUBSET = "valid"
@@ -33,7 +32,7 @@ def validate(trainer, model: nn.Module) -> float:
         trainer.save_weights(model, checkpoint)
         batch = ["--max-tokens", str(cfg.dataset.max_tokens)] if cfg.dataset.max_tokens else []
         batch += ["--batch-size", str(cfg.dataset.batch_size)] if cfg.dataset.batch_size else []
-        command = [sys.executable, "-m", "fairseq_cli.validate", trainer.data, "--user-dir", PLUGIN_DIR]
+        command = [*fairseq_program("fairseq_cli.validate"), trainer.data, "--user-dir", PLUGIN_DIR]
         # fairseq-validate's parser needs a task; the checkpoint's own (the lottery task) is the one it builds.
         command += ["--task", trainer.task.removeprefix("lottery_"), "--path", str(checkpoint)]
         command += ["--valid-subset", SUBSET, *batch]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from ..plugin.checkpoint_compat import load_checked, save_checked
 from . import pruning_hooks
 from .checkpoints import checkpoint_updates, model_checkpoint, scored_checkpoint, usable_last_checkpoint
 from .finetune import final_learning_rate, finetune_args, max_update
-from .processes import PLUGIN_DIR, Member, run_group
+from .processes import PLUGIN_DIR, Member, fairseq_program, run_group
 from .ranks import check_ranks, cpu_world_size, rank_commands
 from .stability import SUBSET, metric_of, validate
 from .task_kinds import TASKS
@@ -186,9 +185,7 @@ class FairseqTrainer(sm.Trainer):
 
     def train_command(self, unit: sm.Unit) -> list[str]:
         cmd = [
-            sys.executable,
-            "-m",
-            "fairseq_cli.train",
+            *fairseq_program("fairseq_cli.train"),
             self.data,
             "--user-dir",
             PLUGIN_DIR,
