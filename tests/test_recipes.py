@@ -1,7 +1,6 @@
 """The tiny recipes run as the README says, from a clean environment: no virtual environment on PATH
 (the recipes find the toolkit's commands themselves), each ending with its table and its report."""
 
-import json
 import os
 import subprocess
 import sys
@@ -9,10 +8,12 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.duration(100)
+
 ROOT = Path(__file__).resolve().parents[1]
 VENV = Path(sys.executable).parent.parent  # the environment running the tests holds the toolkit
-# The smallest settings that still run every step: data, lottery, scoring, report (language_model.sh: in the
-# study recipes' test below).
+# The smallest settings that still run every step: data, lottery, scoring, report (language_model.sh: in
+# test_study_recipes.py, which runs it through the study recipes).
 RECIPES = {
     "cartpole": {"LEVELS": "1", "SEEDS": "0"},
     "rl_stability": {
@@ -79,39 +80,3 @@ def test_without_an_install_a_recipe_says_what_to_do(tmp_path):
         "repository (or set VENV to the virtual environment that has it)\n"
     )
     assert os.path.isfile(ROOT / "recipes" / "toolkit_path.sh")
-
-
-TINY_LM = {"LEVELS": "1", "SEEDS": "0", "EPOCHS": "2", "EMBED": "16", "LINES": "1000"}
-# The studies' recipes loop over the model recipes; one model and the fewest kinds or strategies.
-STUDY_RECIPES = {
-    "deconstructing": ({"KINDS": "winning", "CRITERIA": "movement"}, ["kinds", "movement"]),
-    "pruning_at_init": ({"STRATEGIES": "snip"}, ["imp", "snip"]),
-}
-
-
-@pytest.mark.parametrize("recipe", sorted(STUDY_RECIPES))
-def test_a_study_recipe_makes_the_data_once_and_compares_its_runs(recipe, tmp_path):
-    settings, runs = STUDY_RECIPES[recipe]
-    done = subprocess.run(
-        ["bash", str(ROOT / "recipes" / "tiny" / f"{recipe}.sh")],
-        env=clean_env(tmp_path, MODELS="language_model", **TINY_LM, **settings),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    out = tmp_path / "out"
-    data = out / "language_model" / "bin"
-    assert done.stdout.count(f"binarized data in {data} ") == len(runs)
-    assert done.stdout.count("(made earlier; delete it to make it again)") == len(runs) - 1
-    tables = done.stdout.split("# Lottery ticket report")[1:]
-    assert len(tables) == len(runs)
-    for run, table in zip(runs, tables):
-        folder = out / f"language_model_{run}"
-        assert_ran(folder, "# Lottery ticket report" + table)
-        assert not (folder / "bin").exists() and not (folder / "raw").exists()
-        assert json.loads((folder / "run" / "config.json").read_text())["trainer"]["data"] == str(data)
-    compared = (out / "language_model_report" / "summary.md").read_text()
-    assert [f"language_model_{run}/run" in compared for run in runs] == [True] * len(runs)
-    assert (out / "language_model_report" / "compare_test_log_ppl.png").is_file()

@@ -11,6 +11,8 @@ from fairseq_lth.driver.processes import run_logged
 
 from .conftest import BIN, MODEL_ARGS
 
+pytestmark = pytest.mark.duration(55)
+
 PREFIX = "fairseq-lth-imp: error: "
 
 

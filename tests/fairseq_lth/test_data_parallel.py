@@ -24,6 +24,8 @@ from .conftest import BIN, MAX_UPDATE, MODEL_ARGS, REWIND, optimizer_moments
 from .test_masking import fairseq_cfg
 from .test_resume import processes_naming
 
+pytestmark = pytest.mark.duration(115)
+
 TWO_RANKS = ["--distributed-world-size", "2"]
 
 

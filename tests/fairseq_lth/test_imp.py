@@ -18,6 +18,8 @@ from shared_mask.export import cli
 
 from .conftest import MODEL_ARGS
 
+pytestmark = pytest.mark.duration(110)
+
 
 def run(data, out, *workers):
     imp.main(

@@ -21,6 +21,8 @@ from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import fairseq, optimizer_moments
 
+pytestmark = pytest.mark.duration(75)
+
 TASK = "lottery_language_modeling"
 EPOCHS = 3
 # A 2-layer, 16-dim LSTM on 16-token blocks, 6 blocks a batch: 10 updates per epoch on the text below

@@ -16,6 +16,8 @@ from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import MODEL_ARGS, REWIND, fairseq, train, write_corpus
 
+pytestmark = pytest.mark.duration(75)
+
 # The tiny model's schedule: inverse_sqrt, warming up linearly to lr 1e-3 over 10 updates.
 PEAK_LR, WARMUP = 1e-3, 10
 EMBEDDINGS = ["decoder.embed_tokens.weight", "decoder.output_projection.weight", "encoder.embed_tokens.weight"]

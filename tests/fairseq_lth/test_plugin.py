@@ -13,6 +13,8 @@ from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import BUILT_IN_TICKETS, MAX_UPDATE, REWIND, TICKET_SEED, TINY_LR, fairseq, optimizer_moments, train
 
+pytestmark = pytest.mark.duration(75)
+
 
 def checkpoints(save_dir):
     found = sorted(save_dir.glob("checkpoint*.pt"))

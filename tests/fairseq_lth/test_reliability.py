@@ -21,6 +21,8 @@ from shared_mask.export import cli as export_cli
 
 from .conftest import MODEL_ARGS
 
+pytestmark = pytest.mark.duration(55)
+
 
 class Payload:
     """A pickle that runs code when loaded without the safe loader."""

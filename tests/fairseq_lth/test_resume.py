@@ -14,6 +14,8 @@ from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 
 from .conftest import BIN, MODEL_ARGS
 
+pytestmark = pytest.mark.duration(120)
+
 MAX_UPDATE = 12  # about 7 updates per epoch: checkpoints at 2, 4, 6 in epoch 1 and 8, 10, 12 in epoch 2
 UNITS = ("level_00/dense", "level_01/winning")
 

@@ -29,6 +29,8 @@ from fairseq_lth.driver.trainer import FairseqTrainer
 from fairseq_lth.plugin.checkpoint_compat import load_checkpoint
 from tests.fairseq_lth.conftest import MODEL_ARGS, data  # noqa: F401 (the tiny translation data fixture)
 
+pytestmark = pytest.mark.duration(150)
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 DRIVER = ["--levels", "1", "--seeds", "0", "--rewind", "2it", "--tickets", "early_bird", "--schedule", "oneshot"]
 DRIVER += ["--stability-levels", "0", "1", "--stability-noise", "3", "3", "--stability-grid", "3"]

@@ -15,6 +15,8 @@ import shared_mask as sm
 from shared_mask.workers import UnitFailed, Workers
 from tests.shared_mask.test_lottery import MLPTrainer, config, mask_at
 
+pytestmark = pytest.mark.duration(95)
+
 SEEDS, LEVELS = (0, 1), (0, 1, 2)
 
 
