@@ -174,8 +174,12 @@ def _fmt_stat(stat):
 
 
 def tolerance_sentence(summary, tolerance):
-    if WINNING not in summary.run.tickets:  # an lr_rewind chain, a transfer-only run: none by design
+    lottery = summary.run.config["lottery"]
+    if WINNING not in lottery["tickets"]:  # an lr_rewind chain: none by design
         return f"This run trains no winning tickets (tickets: {', '.join(summary.run.tickets)}): no tolerance verdict."
+    if int(lottery["levels"]) == 0:  # the dense network, or transferred tickets, only
+        only = "transferred tickets" if summary.run.transfer else "the dense network"
+        return f"This run trains no winning tickets (levels 0: {only} only): no tolerance verdict."
     if summary.dense is None:
         return "Dense network not trained yet: no tolerance verdict."
     last = summary.last_level_within(tolerance)

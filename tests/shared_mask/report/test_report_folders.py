@@ -26,5 +26,8 @@ def test_runs_without_winning_tickets_by_design_get_no_warning(write_run, tmp_pa
     run = write_run("lr_chain", tickets=("lr_rewind",), lottery={"chain": "lr_rewind"}, value=lambda *unit: 1.0)
     sentence = tolerance_sentence(summarize(load_run(run)), 0.01)
     assert sentence == "This run trains no winning tickets (tickets: lr_rewind): no tolerance verdict."
-    assert main([str(run), "--out", str(tmp_path / "out")]) == 0
+    dense_only = write_run("dense_only", levels=0)
+    sentence = tolerance_sentence(summarize(load_run(dense_only)), 0.01)
+    assert sentence == "This run trains no winning tickets (levels 0: the dense network only): no tolerance verdict."
+    assert main([str(run), str(dense_only), "--out", str(tmp_path / "out")]) == 0
     assert "No winning ticket" not in capsys.readouterr().out
