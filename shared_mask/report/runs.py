@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config_file import read_run_config
+from ..early_bird import EARLY_BIRD
 from ..results import Result, read_results
 from ..run_folder import Key, RunFolder
 from ..tickets import DENSE, TRANSFER_TICKETS
@@ -80,9 +81,14 @@ class Run:
         return units
 
     def missing_units(self) -> list[Key]:
-        """Units the config asks for that have no result for the run's metric yet."""
+        """Units the config asks for that have no result for the run's metric yet; an early-bird ticket that
+        never emerged is done without one (its metrics.json says so), not missing."""
         done = {r.unit for r in self.metric_results()}
-        return [unit for unit in self.expected_units() if unit not in done]
+        return [unit for unit in self.expected_units() if unit not in done and not self._never_emerged(unit)]
+
+    def _never_emerged(self, unit: Key) -> bool:
+        metrics = self.folder.unit(unit).metrics
+        return unit[2] == EARLY_BIRD and metrics.is_file() and "early_bird" in _read_json(metrics)
 
 
 def load_run(path: str | Path, name: str | None = None, require_results: bool = True) -> Run:

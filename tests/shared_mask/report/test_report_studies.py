@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import shared_mask as sm
+from shared_mask.early_bird import write_unconverged
 from shared_mask.report import figures
 from shared_mask.report.cli import main
 from shared_mask.report.mask_stats import mask_stats
@@ -127,3 +128,11 @@ def test_mask_overlap_across_seeds_and_with_early_bird_masks(study_run):
     assert list(lines["across_seeds"].get_ydata()) == [1.0, 1.0]
     assert list(lines["chance"].get_ydata()) == pytest.approx([m.density() for m in map(synthetic_mask, (1, 2))])
     assert torch.is_tensor(synthetic_mask(1)["fc.weight"])
+
+
+def test_an_early_bird_ticket_that_never_emerged_is_done_not_missing(write_run):
+    unit = (0, 1, "early_bird")
+    run = write_run(seeds=(0,), levels=1, tickets=("winning", "early_bird"), skip={unit})
+    assert load_run(run).missing_units() == [unit]  # not run yet
+    write_unconverged(sm.RunFolder(run).unit(unit).metrics, unit, 0.8)  # what the lottery writes for it
+    assert load_run(run).missing_units() == []
