@@ -72,3 +72,32 @@ def test_status_output_and_exit_handlers_are_those_of_python(program, target, ar
     )
     assert done.stderr.endswith(stderr_end) and plain.stderr.endswith(stderr_end)
     assert (program / "handler.txt").read_text() == "exit handler ran"
+
+
+SPAWNING = """
+import multiprocessing, sys
+
+def work(path):
+    open(path, "w").write("child ran")
+
+if __name__ == "__main__":
+    child = multiprocessing.get_context("spawn").Process(target=work, args=(sys.argv[1],))
+    child.start()
+    child.join()
+    sys.exit(child.exitcode)
+"""
+
+
+def test_a_program_run_as_main_can_spawn_processes(tmp_path):
+    """fairseq-train on GPUs starts its ranks with torch.multiprocessing.spawn: each child re-imports the
+    program's __main__ module by name, which must be the program's, not the launcher's."""
+    (tmp_path / "lth_spawning.py").write_text(SPAWNING)
+    done = subprocess.run(
+        [*fairseq_program("lth_spawning"), str(tmp_path / "child.txt")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "child.txt").read_text() == "child ran"
