@@ -170,8 +170,16 @@ def read_record(path: Path) -> dict:
         raise ValueError(f"{path}: unreadable early-bird record ({error})") from error
 
 
+_UNCONVERGED = "early_bird"  # the key that marks such a metrics.json
+
+
 def write_unconverged(metrics: Path, key: tuple[int, int, str], density: float) -> None:
     """The metrics.json of an early-bird unit whose density never converged: done, with no metric."""
     seed, level, ticket = key
     record = {"seed": seed, "level": level, "ticket": ticket, "density": density, "fraction_pruned": 1 - density}
-    write_json(metrics, {**record, "metrics": {}, "early_bird": "never converged (see early_bird.json)"})
+    write_json(metrics, {**record, "metrics": {}, _UNCONVERGED: "never converged (see early_bird.json)"})
+
+
+def is_unconverged(metrics: dict) -> bool:
+    """Whether a unit's metrics.json (read) is the one :func:`write_unconverged` writes."""
+    return _UNCONVERGED in metrics

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config_file import read_run_config
-from ..early_bird import EARLY_BIRD
+from ..early_bird import EARLY_BIRD, is_unconverged
 from ..results import Result, read_results
 from ..run_folder import Key, RunFolder
 from ..tickets import DENSE, TRANSFER_TICKETS
@@ -88,7 +88,7 @@ class Run:
 
     def _never_emerged(self, unit: Key) -> bool:
         metrics = self.folder.unit(unit).metrics
-        return unit[2] == EARLY_BIRD and metrics.is_file() and "early_bird" in _read_json(metrics)
+        return unit[2] == EARLY_BIRD and metrics.is_file() and is_unconverged(_read_json(metrics))
 
 
 def load_run(path: str | Path, name: str | None = None, require_results: bool = True) -> Run:
