@@ -39,8 +39,9 @@ def program(tmp_path):
 
 
 def launch(folder, target, *args):
+    """``target`` (a module in ``folder``) run with ``args`` through the launcher."""
     return subprocess.run(
-        [*fairseq_program(target), str(folder / "handler.txt"), *args],
+        [*fairseq_program(target), *map(str, args)],
         cwd=folder,
         capture_output=True,
         text=True,
@@ -54,7 +55,7 @@ def launch(folder, target, *args):
     [((), 0, "err\n"), (("status",), 3, "err\n"), (("message",), 1, "a message\n"), (("crash",), 1, "crashed\n")],
 )
 def test_status_output_and_exit_handlers_are_those_of_python(program, target, args, status, stderr_end):
-    done = launch(program, target, *args)
+    done = launch(program, target, program / "handler.txt", *args)
     plain = subprocess.run(
         [
             sys.executable,
@@ -92,12 +93,6 @@ def test_a_program_run_as_main_can_spawn_processes(tmp_path):
     """fairseq-train on GPUs starts its ranks with torch.multiprocessing.spawn: each child re-imports the
     program's __main__ module by name, which must be the program's, not the launcher's."""
     (tmp_path / "lth_spawning.py").write_text(SPAWNING)
-    done = subprocess.run(
-        [*fairseq_program("lth_spawning"), str(tmp_path / "child.txt")],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])},
-    )
+    done = launch(tmp_path, "lth_spawning", tmp_path / "child.txt")
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "child.txt").read_text() == "child ran"
