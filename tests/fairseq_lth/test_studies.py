@@ -86,14 +86,26 @@ def kill_group_when(argv: list[str], out: Path, written) -> None:
     assert not group_members(driver.pid), "a process of the killed driver's group survived"
 
 
+def last_checkpoint_copied(save_dir: Path, update: int) -> bool:
+    """Whether fairseq has saved checkpoint_E_``update``.pt and finished copying it to checkpoint_last.pt
+    (the copy truncates the old file on opening, so it is done once it is as new and as long)."""
+    saved, last = next(save_dir.glob(f"checkpoint_*_{update}.pt"), None), save_dir / "checkpoint_last.pt"
+    try:
+        saved_stat, last_stat = saved.stat(), last.stat()
+    except (AttributeError, OSError):  # not saved yet, or gone meanwhile
+        return False
+    return last_stat.st_mtime_ns >= saved_stat.st_mtime_ns and last_stat.st_size == saved_stat.st_size
+
+
 @pytest.fixture(scope="module")
 def studies_run(data, tmp_path_factory):  # noqa: F811
-    """The run folder, killed while the ticket's child_1 trains (at its checkpoint of update 6) and while the
-    ticket's line is evaluated, then rerun in this process to the end; and what each kill left."""
+    """The run folder, killed while the ticket's child_1 trains (once its checkpoint of update 6 is its
+    checkpoint_last.pt) and while the ticket's line is evaluated, then rerun in this process to the end; and
+    what each kill left."""
     out = tmp_path_factory.mktemp("studies") / "run"
     argv = ["--data", str(data), "--out", str(out), *DRIVER, *EARLY_BIRD, "--stability-points", "4it"]
     argv += ["--", *MODEL_ARGS]
-    kill_group_when(argv, out, lambda out: any((_point(out) / "child_1" / "checkpoints").glob("checkpoint_*_6.pt")))
+    kill_group_when(argv, out, lambda out: last_checkpoint_copied(_point(out) / "child_1" / "checkpoints", 6))
     left = {"child_1 trained": _child(out, 1, level=1).exists()}
     kill_group_when(argv, out, lambda out: (_point(out) / "line.json").exists())
     left["line"] = json.loads((_point(out) / "line.json").read_text())
