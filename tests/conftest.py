@@ -23,10 +23,11 @@ def _duration(item) -> float:
     return marker.args[0] if marker else 0.0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def ray_cluster():
-    """One local Ray cluster per test session (starting one takes seconds). Its resources are logical,
-    so it declares a GPU that CPU-only tests can schedule on."""
+    """One local Ray cluster per test file that uses it (starting one takes seconds; an idle one takes
+    about 5% of a core, so it is not kept for the rest of the session). Its resources are logical, so it
+    declares a GPU that CPU-only tests can schedule on."""
     from shared_mask.workers import local_ray_options, loopback_only
 
     loopback_only()

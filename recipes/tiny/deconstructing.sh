@@ -2,7 +2,8 @@
 # The deconstructing controls, fine-tuning and open_lth's random masks at CPU size, for the tiny
 # Transformer and the tiny LSTM language model: per model OUT/<model>_kinds (every ticket kind under
 # IMP's masks) and OUT/<model>_<criterion> (the other mask criteria: winning, supermask, random_reinit), all
-# on the model's data in OUT/<model>, then the runs of each model compared in OUT/<model>_report.
+# on the model's data in OUT/<model>, then the runs of each model compared in OUT/<model>_report
+# (when there are two or more).
 # usage: recipes/tiny/deconstructing.sh   (environment: OUT (runs/tiny_deconstructing), CRITERIA, MODELS, KINDS,
 #   and the model recipes' own settings)
 set -euo pipefail
@@ -20,5 +21,8 @@ for model in ${MODELS:-translation language_model}; do
         DATA="$out/$model" TICKETS="winning supermask random_reinit" OUT="$out/${model}_$criterion" \
             IMP_ARGS="--pruning $criterion" "$here/$model.sh"
     done
-    lth-report "$out/${model}"_*/run --compare --out "$out/${model}_report"
+    runs=("$out/${model}"_*/run)
+    if [ ${#runs[@]} -gt 1 ]; then  # one run (CRITERIA=" " or STRATEGIES=" ") has its own report only
+        lth-report "${runs[@]}" --compare --out "$out/${model}_report"
+    fi
 done

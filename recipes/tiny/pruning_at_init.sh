@@ -2,7 +2,8 @@
 # IMP against pruning at initialization at CPU size, for the tiny Transformer and the tiny LSTM language
 # model (translation.sh, language_model.sh): per model, OUT/<model>_imp and OUT/<model>_<strategy>, the
 # latter one-shot masks of W_0 at each level's density trained from W_0, all on the model's data in
-# OUT/<model>, then the runs of each model compared in OUT/<model>_report.
+# OUT/<model>, then the runs of each model compared in OUT/<model>_report
+# (when there are two or more).
 # usage: recipes/tiny/pruning_at_init.sh   (environment: OUT (runs/tiny_pruning_at_init), STRATEGIES, MODELS,
 #   and the model recipes' own settings)
 set -euo pipefail
@@ -16,5 +17,8 @@ for model in ${MODELS:-translation language_model}; do
         DATA="$out/$model" TICKETS=winning OUT="$out/${model}_$strategy" \
             IMP_ARGS="--pruning $strategy --schedule oneshot --rewind 0" "$here/$model.sh"
     done
-    lth-report "$out/${model}"_*/run --compare --out "$out/${model}_report"
+    runs=("$out/${model}"_*/run)
+    if [ ${#runs[@]} -gt 1 ]; then  # one run (CRITERIA=" " or STRATEGIES=" ") has its own report only
+        lth-report "${runs[@]}" --compare --out "$out/${model}_report"
+    fi
 done
