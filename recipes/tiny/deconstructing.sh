@@ -22,7 +22,7 @@ for model in ${MODELS:-translation language_model}; do
             IMP_ARGS="--pruning $criterion" "$here/$model.sh"
     done
     runs=("$out/${model}"_*/run)
-    if [ ${#runs[@]} -gt 1 ]; then  # one run (CRITERIA=" " or STRATEGIES=" ") has its own report only
+    if [ ${#runs[@]} -gt 1 ]; then  # one run (CRITERIA=" ") has its own report only
         lth-report "${runs[@]}" --compare --out "$out/${model}_report"
     fi
 done

@@ -18,7 +18,7 @@ for model in ${MODELS:-translation language_model}; do
             IMP_ARGS="--pruning $strategy --schedule oneshot --rewind 0" "$here/$model.sh"
     done
     runs=("$out/${model}"_*/run)
-    if [ ${#runs[@]} -gt 1 ]; then  # one run (CRITERIA=" " or STRATEGIES=" ") has its own report only
+    if [ ${#runs[@]} -gt 1 ]; then  # one run (STRATEGIES=" ") has its own report only
         lth-report "${runs[@]}" --compare --out "$out/${model}_report"
     fi
 done
